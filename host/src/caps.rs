@@ -1,0 +1,388 @@
+//! Capability grants: what one step's plugin may touch.
+//!
+//! Deny by default. A step starts with nothing; its playbook `allow` grants network targets
+//! (`host:port`, port ranges), file paths (read-only, by canonical path prefix) and system
+//! stats. `caps` decides; every host function asks before it acts, and a denial names the
+//! grant that would have allowed the call, so the playbook author can fix it in one edit.
+
+use std::fmt;
+use std::ops::RangeInclusive;
+use std::path::{Component, Path, PathBuf};
+
+/// Everything one step is allowed to do, after `{{input}}` substitution.
+#[derive(Debug, Clone, Default)]
+pub struct Grant {
+    /// Network targets the step may resolve and connect to.
+    pub net: Vec<NetRule>,
+    /// Files and directories the step may read.
+    pub files: Vec<FileRule>,
+    /// Whether the step may read CPU, memory, load, disk and process stats.
+    pub sys: bool,
+}
+
+/// One `allow.net` entry: a host and a port range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetRule {
+    /// Lower-cased host name or address, exactly as granted (no resolution: granting
+    /// `kafka-1:9092` does not grant the address it resolves to, and vice versa).
+    pub host: String,
+    /// Ports allowed on that host.
+    pub ports: RangeInclusive<u16>,
+}
+
+/// One `allow.files` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRule {
+    /// The path as written in the playbook (after substitution), for messages.
+    pub written: String,
+    /// The canonical path (symlinks resolved) when it exists, else its lexical normal form.
+    pub root: PathBuf,
+}
+
+/// A malformed grant in a playbook.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{entry}` is not a valid {kind} grant: {reason}")]
+pub struct GrantError {
+    /// `net` or `files`.
+    pub kind: &'static str,
+    /// The offending entry.
+    pub entry: String,
+    /// Why it is rejected.
+    pub reason: String,
+}
+
+impl NetRule {
+    /// Parse `host:port`, `host:lo-hi` or `[v6]:port`.
+    pub fn parse(entry: &str) -> Result<NetRule, GrantError> {
+        let error = |reason: &str| GrantError {
+            kind: "net",
+            entry: entry.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (host, ports) = entry
+            .trim()
+            .rsplit_once(':')
+            .ok_or_else(|| error("expected host:port or host:first-last"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(error("the host is empty"));
+        }
+        let port = |s: &str| {
+            s.parse::<u16>()
+                .map_err(|_| error(&format!("`{s}` is not a port (0-65535)")))
+        };
+        let ports = match ports.split_once('-') {
+            Some((first, last)) => {
+                let (first, last) = (port(first)?, port(last)?);
+                if first > last {
+                    return Err(error("the port range is reversed"));
+                }
+                first..=last
+            }
+            None => {
+                let p = port(ports)?;
+                p..=p
+            }
+        };
+        Ok(NetRule {
+            host: host.to_ascii_lowercase(),
+            ports,
+        })
+    }
+
+    fn allows(&self, host: &str, port: u16) -> bool {
+        self.host.eq_ignore_ascii_case(host) && self.ports.contains(&port)
+    }
+}
+
+impl fmt::Display for NetRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.ports.start() == self.ports.end() {
+            write!(f, "{host}:{}", self.ports.start())
+        } else {
+            write!(f, "{host}:{}-{}", self.ports.start(), self.ports.end())
+        }
+    }
+}
+
+impl FileRule {
+    /// A read-only grant on a file or directory.
+    pub fn new(written: &str) -> Result<FileRule, GrantError> {
+        if written.trim().is_empty() {
+            return Err(GrantError {
+                kind: "files",
+                entry: written.to_owned(),
+                reason: "the path is empty".into(),
+            });
+        }
+        let lexical = normalize(&absolute(Path::new(written)));
+        // Canonicalise now so that a grant on a symlinked directory covers its target, and a
+        // request is compared with the real location.
+        let root = std::fs::canonicalize(&lexical).unwrap_or(lexical);
+        Ok(FileRule {
+            written: written.to_owned(),
+            root,
+        })
+    }
+}
+
+impl Grant {
+    /// May the step connect to `host:port`?
+    pub fn check_connect(&self, host: &str, port: u16) -> Result<(), String> {
+        if self.net.iter().any(|rule| rule.allows(host, port)) {
+            return Ok(());
+        }
+        Err(format!(
+            "connecting to {} is not granted to this step ({}); to allow it, add \"{}\" to the \
+             step's `allow: (net: [...])`",
+            display_target(host, port),
+            self.describe_net(),
+            display_target(host, port),
+        ))
+    }
+
+    /// May the step resolve `host`? Only hosts it may connect to: a free resolver would be a
+    /// way to leak data through DNS queries.
+    pub fn check_resolve(&self, host: &str) -> Result<(), String> {
+        if self
+            .net
+            .iter()
+            .any(|rule| rule.host.eq_ignore_ascii_case(host))
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "resolving {host} is not granted to this step ({}); to allow it, add \"{host}:PORT\" \
+             to the step's `allow: (net: [...])`",
+            self.describe_net()
+        ))
+    }
+
+    /// May the step read `requested`? Returns the canonical path to open.
+    ///
+    /// Checked twice: lexically first (so `..` cannot climb out, and a path outside the grant
+    /// is refused without revealing whether it exists), then after resolving symlinks (so a
+    /// link inside the grant cannot point outside it).
+    pub fn check_read(&self, requested: &str) -> Result<PathBuf, FileDenied> {
+        let lexical = normalize(&absolute(Path::new(requested)));
+        let suggestion = || {
+            format!(
+                "reading {} is not granted to this step ({}); to allow it, add \"{}\" to the \
+                 step's `allow: (files: [...])`",
+                lexical.display(),
+                self.describe_files(),
+                lexical.display()
+            )
+        };
+        if !self
+            .files
+            .iter()
+            .any(|rule| lexical.starts_with(&rule.root))
+        {
+            return Err(FileDenied::Denied(suggestion()));
+        }
+        let canonical = std::fs::canonicalize(&lexical)
+            .map_err(|e| FileDenied::Unavailable(format!("{}: {e}", lexical.display())))?;
+        if !self
+            .files
+            .iter()
+            .any(|rule| canonical.starts_with(&rule.root))
+        {
+            return Err(FileDenied::Denied(format!(
+                "{} resolves (through a symlink) to {}, which is outside this step's grant ({}); \
+                 grant the target itself if it should be readable",
+                lexical.display(),
+                canonical.display(),
+                self.describe_files()
+            )));
+        }
+        Ok(canonical)
+    }
+
+    /// Is `path` (already canonical) inside the grant? Used for entries met while walking a
+    /// granted directory.
+    pub fn covers_canonical(&self, path: &Path) -> bool {
+        self.files.iter().any(|rule| path.starts_with(&rule.root))
+    }
+
+    /// May the step read system statistics?
+    pub fn check_sys(&self) -> Result<(), String> {
+        if self.sys {
+            Ok(())
+        } else {
+            Err(
+                "system statistics are not granted to this step; to allow them, add `sys: true` \
+                 to the step's `allow`"
+                    .into(),
+            )
+        }
+    }
+
+    /// One line per capability, for `triage explain`.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.net.is_empty() {
+            lines.push(format!("net: {}", self.describe_net()));
+        }
+        if !self.files.is_empty() {
+            lines.push(format!("files (read-only): {}", self.describe_files()));
+        }
+        if self.sys {
+            lines.push("sys: cpu, memory, load, disk usage, processes".into());
+        }
+        lines
+    }
+
+    fn describe_net(&self) -> String {
+        if self.net.is_empty() {
+            return "it has no network grant".into();
+        }
+        let rules: Vec<String> = self.net.iter().map(ToString::to_string).collect();
+        format!("granted: {}", rules.join(", "))
+    }
+
+    fn describe_files(&self) -> String {
+        if self.files.is_empty() {
+            return "it has no file grant".into();
+        }
+        let rules: Vec<String> = self
+            .files
+            .iter()
+            .map(|r| r.root.display().to_string())
+            .collect();
+        format!("granted: {}", rules.join(", "))
+    }
+}
+
+/// Why a file request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileDenied {
+    /// Outside the grant.
+    Denied(String),
+    /// Inside the grant, but it cannot be resolved (missing, unreadable).
+    Unavailable(String),
+}
+
+fn display_target(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+/// Resolve `.` and `..` without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant_net(rules: &[&str]) -> Grant {
+        Grant {
+            net: rules.iter().map(|r| NetRule::parse(r).unwrap()).collect(),
+            ..Grant::default()
+        }
+    }
+
+    #[test]
+    fn net_rules_parse_ports_ranges_and_ipv6() {
+        assert_eq!(NetRule::parse("Kafka-1:9092").unwrap().host, "kafka-1");
+        assert_eq!(NetRule::parse("h:9000-9100").unwrap().ports, 9000..=9100);
+        assert_eq!(NetRule::parse("[::1]:80").unwrap().host, "::1");
+        assert!(NetRule::parse("h").is_err());
+        assert!(NetRule::parse("h:99999").is_err());
+        assert!(NetRule::parse("h:20-10").is_err());
+        assert!(NetRule::parse(":80").is_err());
+    }
+
+    #[test]
+    fn connect_is_denied_outside_the_grant_and_names_the_fix() {
+        let grant = grant_net(&["127.0.0.1:9092", "kafka:9000-9010"]);
+        assert!(grant.check_connect("127.0.0.1", 9092).is_ok());
+        assert!(grant.check_connect("KAFKA", 9005).is_ok());
+        let denied = grant.check_connect("127.0.0.1", 22).unwrap_err();
+        assert!(denied.contains("add \"127.0.0.1:22\""), "{denied}");
+        assert!(
+            denied.contains("127.0.0.1:9092, kafka:9000-9010"),
+            "{denied}"
+        );
+        assert!(grant.check_resolve("kafka").is_ok());
+        assert!(grant.check_resolve("evil.example").is_err());
+    }
+
+    #[test]
+    fn files_are_denied_outside_via_dotdot_and_via_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let granted = dir.path().join("logs");
+        std::fs::create_dir(&granted).unwrap();
+        std::fs::write(granted.join("server.log"), "x").unwrap();
+        std::fs::write(dir.path().join("secret"), "s").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), granted.join("link")).unwrap();
+        let grant = Grant {
+            files: vec![FileRule::new(granted.to_str().unwrap()).unwrap()],
+            ..Grant::default()
+        };
+
+        assert!(
+            grant
+                .check_read(granted.join("server.log").to_str().unwrap())
+                .is_ok()
+        );
+        for outside in [
+            "/etc/passwd".to_owned(),
+            format!("{}/../secret", granted.display()),
+        ] {
+            match grant.check_read(&outside) {
+                Err(FileDenied::Denied(why)) => assert!(why.contains("allow: (files"), "{why}"),
+                other => panic!("{outside}: {other:?}"),
+            }
+        }
+        match grant.check_read(granted.join("link").to_str().unwrap()) {
+            Err(FileDenied::Denied(why)) => assert!(why.contains("symlink"), "{why}"),
+            other => panic!("symlink: {other:?}"),
+        }
+        assert!(matches!(
+            grant.check_read(granted.join("missing").to_str().unwrap()),
+            Err(FileDenied::Unavailable(_))
+        ));
+    }
+
+    #[test]
+    fn a_grant_of_nothing_denies_everything() {
+        let grant = Grant::default();
+        assert!(grant.check_connect("localhost", 9092).is_err());
+        assert!(grant.check_sys().is_err());
+        assert!(matches!(
+            grant.check_read("/tmp"),
+            Err(FileDenied::Denied(_))
+        ));
+    }
+}

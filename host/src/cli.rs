@@ -1,0 +1,444 @@
+//! The command line: `run`, `validate`, `list`, `explain`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::exit;
+use crate::playbook::plan::{InputError, bind_inputs, parse_set, plan};
+use crate::playbook::template::expand;
+use crate::playbook::validate::validate;
+use crate::playbook::{Playbook, PlaybookError, parse};
+use crate::plugins::{self, LoadedPlugins, Origin};
+use crate::report::Format;
+use crate::report::model::Status;
+use crate::report::progress::Progress;
+use crate::runner::{self, RunMeta};
+use crate::runtime::{EngineError, Runtime};
+
+/// Diagnose broken Kafka pipelines: run a playbook of sandboxed checks, get a ranked diagnosis.
+///
+/// Exit codes: 0 nothing failed · 1 a check failed or errored · 2 invalid playbook or
+/// arguments (nothing was run) · 3 the engine itself failed.
+#[derive(Debug, Parser)]
+#[command(name = "triage", version, about, long_about = None)]
+#[command(after_help = "Examples:\n  \
+    triage run connectivity --set servers=kafka-1:9092,kafka-2:9092\n  \
+    triage run ./my-playbook.ron --set topic=orders --format json\n  \
+    triage explain connectivity\n  \
+    triage list")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a playbook (a path, or the name of a shipped playbook) and print the diagnosis.
+    Run(RunArgs),
+    /// Check playbooks without running them; reports every problem with file:line:column.
+    Validate {
+        /// Playbook files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// List shipped playbooks and every available plugin.
+    List {
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Show what a playbook would do: each step's plugin, params and effective grants.
+    Explain {
+        /// A playbook path or shipped playbook name.
+        playbook: String,
+        /// Fill an input (NAME=VALUE) to see grants as they would be; repeatable.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        sets: Vec<String>,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// A playbook path, or the name of a shipped playbook (see `triage list`).
+    playbook: String,
+    /// Fill an input (NAME=VALUE); repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    sets: Vec<String>,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Show plugin log lines: -v info, -vv debug.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// Where plugins and compiled artifacts live.
+#[derive(Debug, Args, Clone)]
+struct EngineArgs {
+    /// Also look for plugins (NAME.wasm) in DIR; these take precedence over shipped ones.
+    #[arg(long = "plugin-dir", value_name = "DIR", global = true)]
+    plugin_dirs: Vec<PathBuf>,
+    /// Where compiled plugins are cached [default: the user cache dir, triage/].
+    #[arg(long, value_name = "DIR", env = "TRIAGE_CACHE_DIR", global = true)]
+    cache_dir: Option<PathBuf>,
+    /// Compile plugins on every start instead of caching them.
+    #[arg(long, global = true)]
+    no_cache: bool,
+}
+
+/// Why a command could not do its job (as opposed to a check that failed).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CliError {
+    /// The playbook is invalid.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Playbook(#[from] PlaybookError),
+    /// `--set` values are wrong.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// No such playbook.
+    #[error("no playbook `{name}`: it is not a file, nor a shipped playbook ({known})")]
+    PlaybookNotFound {
+        /// What was asked for.
+        name: String,
+        /// Shipped playbook names.
+        known: String,
+    },
+    /// A playbook file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The runtime could not start.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The report could not be written.
+    #[error("cannot write the report: {0}")]
+    Output(std::io::Error),
+}
+
+impl CliError {
+    /// The documented exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Playbook(_)
+            | CliError::Input(_)
+            | CliError::PlaybookNotFound { .. }
+            | CliError::Read { .. } => exit::INVALID_INPUT,
+            CliError::Engine(_) | CliError::Output(_) => exit::ENGINE_FAILED,
+        }
+    }
+}
+
+/// Run the parsed command line; returns the exit code.
+pub fn execute(cli: Cli) -> Result<u8, CliError> {
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EngineError::from_io(&e))?;
+    tokio.block_on(async move {
+        match cli.command {
+            Command::Run(args) => run(args).await,
+            Command::Validate { files, engine } => validate_files(&files, &engine).await,
+            Command::List { engine } => list(&engine).await,
+            Command::Explain {
+                playbook,
+                sets,
+                engine,
+            } => explain(&playbook, &sets, &engine).await,
+        }
+    })
+}
+
+fn start_runtime(engine: &EngineArgs) -> Result<Runtime, EngineError> {
+    let cache_dir = if engine.no_cache {
+        None
+    } else {
+        engine
+            .cache_dir
+            .clone()
+            .or_else(|| dirs::cache_dir().map(|d| d.join("triage")))
+    };
+    Runtime::new(cache_dir)
+}
+
+/// A playbook read, parsed, its plugins loaded, and validated.
+struct Prepared {
+    name: String,
+    source: String,
+    playbook: Playbook,
+    plugins: LoadedPlugins,
+}
+
+async fn prepare(
+    reference: &str,
+    runtime: &Runtime,
+    engine: &EngineArgs,
+) -> Result<Prepared, CliError> {
+    let (name, source, dir) = read_playbook(reference)?;
+    let playbook = parse(&name, &source)?;
+    let references = playbook.steps.iter().map(|s| s.plugin.value.as_str());
+    let plugins = LoadedPlugins::load(runtime, references, &dir, &engine.plugin_dirs).await;
+    validate(&name, &source, &playbook, &plugins)?;
+    Ok(Prepared {
+        name,
+        source,
+        playbook,
+        plugins,
+    })
+}
+
+/// A path, or a shipped playbook's name. Returns (display name, source, directory that
+/// relative plugin paths are resolved against).
+fn read_playbook(reference: &str) -> Result<(String, String, PathBuf), CliError> {
+    let path = Path::new(reference);
+    if path.exists() {
+        let source = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        return Ok((reference.to_owned(), source, dir));
+    }
+    let shipped = plugins::shipped_playbooks();
+    match shipped.iter().find(|(name, _)| *name == reference) {
+        Some((name, source)) => Ok((
+            format!("{name}.ron"),
+            (*source).to_owned(),
+            PathBuf::from("."),
+        )),
+        None => Err(CliError::PlaybookNotFound {
+            name: reference.to_owned(),
+            known: shipped
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, CliError> {
+    Ok(sets
+        .iter()
+        .map(|s| parse_set(s))
+        .collect::<Result<_, _>>()?)
+}
+
+async fn run(args: RunArgs) -> Result<u8, CliError> {
+    let sets = parse_sets(&args.sets)?;
+    let runtime = Arc::new(start_runtime(&args.engine)?);
+    let prepared = prepare(&args.playbook, &runtime, &args.engine).await?;
+    let values = bind_inputs(&prepared.playbook, &sets)?;
+    let steps = plan(
+        &prepared.name,
+        &prepared.source,
+        &prepared.playbook,
+        &values,
+    )?;
+    let meta = RunMeta {
+        playbook: prepared.playbook.name.clone(),
+        title: prepared.playbook.title.clone(),
+        explains: prepared.playbook.explains.clone(),
+    };
+    let progress = Arc::new(Progress::new(args.verbose));
+    let report = runner::run(runtime, &prepared.plugins, meta, steps, progress).await;
+    let mut stdout = anstream::stdout().lock();
+    match args.format {
+        Format::Human => crate::report::human::write(&report, &mut stdout),
+        Format::Json => crate::report::json::write(&report, &mut stdout),
+    }
+    .and_then(|()| stdout.flush())
+    .map_err(CliError::Output)?;
+    Ok(match report.status {
+        Status::Fail | Status::Error => exit::CHECK_FAILED,
+        Status::Pass | Status::Warn | Status::Skipped => exit::OK,
+    })
+}
+
+async fn validate_files(files: &[PathBuf], engine: &EngineArgs) -> Result<u8, CliError> {
+    let runtime = start_runtime(engine)?;
+    let mut invalid = 0;
+    for file in files {
+        match prepare(&file.display().to_string(), &runtime, engine).await {
+            Ok(prepared) => println!(
+                "ok: {} ({} steps)",
+                prepared.name,
+                prepared.playbook.steps.len()
+            ),
+            Err(error) if error.exit_code() == exit::INVALID_INPUT => {
+                invalid += 1;
+                eprintln!("{:?}", miette::Report::new(error));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(if invalid == 0 {
+        exit::OK
+    } else {
+        exit::INVALID_INPUT
+    })
+}
+
+async fn list(engine: &EngineArgs) -> Result<u8, CliError> {
+    let runtime = start_runtime(engine)?;
+    let mut out = anstream::stdout().lock();
+    let bold = anstyle::Style::new().bold();
+    let write =
+        |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(CliError::Output);
+    write(
+        &mut out,
+        format!("{bold}Playbooks{bold:#} (triage run NAME)"),
+    )?;
+    for (name, source) in plugins::shipped_playbooks() {
+        let title = parse(name, source)
+            .map(|p| p.title)
+            .unwrap_or_else(|e| format!("(invalid: {e})"));
+        write(&mut out, format!("  {name:<24} {title}"))?;
+    }
+    write(&mut out, String::new())?;
+    write(&mut out, format!("{bold}Plugins{bold:#}"))?;
+    for name in plugins::known_names(&engine.plugin_dirs) {
+        let line = match plugins::resolve(&name, Path::new("."), &engine.plugin_dirs) {
+            Some(origin) => match plugins::load_origin(&runtime, &origin).await {
+                Ok(plugin) => {
+                    let from = match origin {
+                        Origin::Shipped(_) => String::new(),
+                        Origin::File(path) => format!(" [{}]", path.display()),
+                    };
+                    format!(
+                        "  {name:<24} {} (v{}){from}",
+                        plugin.info.description, plugin.info.version
+                    )
+                }
+                Err(why) => format!("  {name:<24} (cannot be loaded: {why})"),
+            },
+            None => continue,
+        };
+        write(&mut out, line)?;
+    }
+    Ok(exit::OK)
+}
+
+async fn explain(reference: &str, sets: &[String], engine: &EngineArgs) -> Result<u8, CliError> {
+    let sets = parse_sets(sets)?;
+    let runtime = start_runtime(engine)?;
+    let prepared = prepare(reference, &runtime, engine).await?;
+    let playbook = &prepared.playbook;
+    // Unset inputs stay as `{{name}}` so that the explanation works before they are known.
+    let mut values = std::collections::BTreeMap::new();
+    for (name, input) in &playbook.inputs {
+        if let Some(default) = &input.default {
+            values.insert(name.clone(), default.clone());
+        }
+    }
+    for (name, value) in &sets {
+        values.insert(name.clone(), value.clone());
+    }
+    let shown = |text: &str| {
+        let mut filled = values.clone();
+        for placeholder in crate::playbook::template::placeholders(text) {
+            filled
+                .entry(placeholder.name.to_owned())
+                .or_insert_with(|| format!("{{{{{}}}}}", placeholder.name));
+        }
+        expand(text, &filled).unwrap_or_else(|_| text.to_owned())
+    };
+
+    let mut out = anstream::stdout().lock();
+    let bold = anstyle::Style::new().bold();
+    let dim = anstyle::Style::new().dimmed();
+    let mut lines = vec![format!(
+        "{bold}{}{bold:#} — {}",
+        playbook.name, playbook.title
+    )];
+    if !playbook.description.is_empty() {
+        lines.push(playbook.description.clone());
+    }
+    lines.push(String::new());
+    lines.push(format!("{bold}Inputs{bold:#}"));
+    for (name, input) in &playbook.inputs {
+        let state = match (values.get(name), input.optional) {
+            (Some(value), _) => format!("= {value}"),
+            (None, true) => "(optional, unset)".to_owned(),
+            (None, false) => "(required, unset)".to_owned(),
+        };
+        lines.push(format!("  {name:<18} {state}  {dim}{}{dim:#}", input.help));
+    }
+    for step in &playbook.steps {
+        lines.push(String::new());
+        let plugin = prepared.plugins.get(&step.plugin);
+        let origin = prepared
+            .plugins
+            .origin(&step.plugin)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let title = step.title.as_deref().unwrap_or(&step.id.value);
+        lines.push(format!("{bold}Step {}{bold:#} — {title}", step.id.value));
+        if let Some(plugin) = plugin {
+            lines.push(format!(
+                "  plugin   {} v{} ({origin}): {}",
+                plugin.info.name, plugin.info.version, plugin.info.description
+            ));
+        }
+        if !step.needs.is_empty() {
+            let needs: Vec<&str> = step.needs.iter().map(|n| n.value.as_str()).collect();
+            lines.push(format!("  needs    {}", needs.join(", ")));
+        }
+        if let Some(when) = &step.when {
+            lines.push(format!("  when     {:?}", when.value));
+        }
+        for (key, value) in &step.with {
+            let text = serde_json::to_string(&value.value).unwrap_or_default();
+            lines.push(format!("  with     {key} = {}", shown(&text)));
+        }
+        let mut grants = Vec::new();
+        for net in &step.allow.net {
+            grants.push(format!("net: {}", shown(&net.value)));
+        }
+        for file in &step.allow.files {
+            grants.push(format!("files (read-only): {}", shown(&file.value)));
+        }
+        if step.allow.sys {
+            grants.push("sys: cpu, memory, load, disk usage, processes".to_owned());
+        }
+        if grants.is_empty() {
+            lines.push("  grants   none (deny all)".to_owned());
+        }
+        for grant in grants {
+            lines.push(format!("  grants   {grant}"));
+        }
+        if let Some(plugin) = plugin
+            && !plugin.info.needs.is_empty()
+        {
+            lines.push(format!(
+                "  {dim}plugin asks for: {}{dim:#}",
+                plugin.info.needs.join(", ")
+            ));
+        }
+        let timeout = step
+            .timeout
+            .as_ref()
+            .map_or("30s (default)".to_owned(), |t| t.value.clone());
+        let memory = step
+            .memory
+            .as_ref()
+            .map_or("256MiB (default)".to_owned(), |m| m.value.clone());
+        lines.push(format!("  budget   timeout {timeout}, memory {memory}"));
+    }
+    for line in lines {
+        writeln!(out, "{line}").map_err(CliError::Output)?;
+    }
+    Ok(exit::OK)
+}

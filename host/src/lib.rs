@@ -1,0 +1,29 @@
+//! `triage`: diagnose broken Kafka pipelines by running playbooks of sandboxed check plugins.
+//!
+//! # Layout
+//!
+//! Data flows one way: parse → validate → schedule → instantiate → host call → report.
+//!
+//! - [`playbook`]: the RON playbook model, its parser (with source spans) and its validator.
+//!   Knows nothing of WebAssembly; never prints.
+//! - [`plugins`]: where plugins come from (embedded in this binary, `--plugin-dir`, a path).
+//! - [`runtime`]: the wasmtime engine, the compiled-component cache, per-step Stores with
+//!   deadlines and memory caps. Returns results; renders nothing.
+//! - [`caps`]: what a step is granted. `caps` decides; host functions enforce.
+//! - [`hostfns`]: the host side of each WIT interface, one file per interface.
+//! - [`scan`]: the host-side multi-pattern line scanner behind `files.grep`.
+//! - [`runner`]: the step DAG on tokio: `needs`, `when`, timeouts, skips.
+//! - [`report`]: the run's results, the ranked diagnosis, and their renderings.
+//! - [`cli`]: the command line; `main.rs` only maps its outcome to an exit code.
+
+pub mod caps;
+pub mod cli;
+pub mod exit;
+pub mod hostfns;
+pub mod playbook;
+pub mod plugins;
+pub mod report;
+pub mod runner;
+pub mod runtime;
+pub mod scan;
+pub mod wit;

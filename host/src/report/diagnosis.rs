@@ -1,0 +1,313 @@
+//! The diagnosis: findings grouped by cause, ranked most likely first.
+//!
+//! Three rules, in order of weight, and nothing else:
+//! 1. **Roots outrank their symptoms.** When cause A explains cause B (a down broker explains
+//!    an ISR below `min.insync.replicas`) and both are present, A ranks above B, whatever B's
+//!    own score.
+//! 2. **Severity**: a `fail` outranks a `warn`; `info` findings are not causes.
+//! 3. **Corroboration**: a cause seen by more independent steps outranks one seen by fewer.
+//!
+//! The "explains" relation is data: [`BUILTIN_EXPLAINS`] plus the playbook's `explains`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::model::{Cause, Evidence, Finding, Severity, StepResult};
+
+/// Cause relations every playbook gets: `(root, symptoms it explains)`.
+pub const BUILTIN_EXPLAINS: &[(&str, &[&str])] = &[
+    ("dns.unresolvable", &["net.unreachable", "client.timeout"]),
+    (
+        "net.filtered",
+        &["client.timeout", "producer.records-expired"],
+    ),
+    (
+        "net.refused",
+        &["client.timeout", "producer.records-expired"],
+    ),
+    (
+        "net.unreachable",
+        &["client.timeout", "producer.records-expired"],
+    ),
+    (
+        "broker.down",
+        &[
+            "net.refused",
+            "isr.below-min",
+            "isr.under-replicated",
+            "client.timeout",
+            "producer.records-expired",
+        ],
+    ),
+    (
+        "isr.below-min",
+        &["producer.records-expired", "client.timeout"],
+    ),
+    (
+        "broker.disk-full",
+        &["broker.down", "isr.below-min", "isr.under-replicated"],
+    ),
+    (
+        "broker.out-of-memory",
+        &["broker.down", "isr.under-replicated"],
+    ),
+    (
+        "broker.overloaded",
+        &[
+            "client.timeout",
+            "producer.records-expired",
+            "isr.under-replicated",
+        ],
+    ),
+    (
+        "listener.unresolvable",
+        &["client.timeout", "producer.records-expired"],
+    ),
+];
+
+/// Group, score and rank the findings of a run.
+pub fn diagnose(
+    steps: &[StepResult],
+    playbook_explains: &BTreeMap<String, Vec<String>>,
+) -> Vec<Cause> {
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for step in steps {
+        for finding in step.findings.iter().filter(|f| f.severity > Severity::Info) {
+            let key = finding.cause.clone().unwrap_or_else(|| finding.id.clone());
+            groups.entry(key).or_default().add(&step.id, finding);
+        }
+    }
+    let explains = relations(playbook_explains);
+    let keys: Vec<String> = groups.keys().cloned().collect();
+    let present: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+
+    // A root scores just above the best symptom it explains (transitively), so it ranks first.
+    let mut score: BTreeMap<String, f64> = groups
+        .iter()
+        .map(|(key, group)| (key.clone(), group.score()))
+        .collect();
+    for _ in 0..present.len() {
+        for (&root, symptoms) in &explains {
+            if !present.contains(root) {
+                continue;
+            }
+            let best_symptom = symptoms
+                .iter()
+                .filter(|s| present.contains(**s) && **s != root)
+                .filter_map(|s| score.get(*s).copied())
+                .fold(f64::MIN, f64::max);
+            if best_symptom != f64::MIN && best_symptom + 1.0 > score[root] {
+                score.insert(root.to_owned(), best_symptom + 1.0);
+            }
+        }
+    }
+
+    let mut causes: Vec<Cause> = groups
+        .into_iter()
+        .map(|(key, group)| {
+            let explained = explains
+                .get(key.as_str())
+                .map_or(0, |s| s.iter().filter(|c| present.contains(**c)).count());
+            group.into_cause(key, explained)
+        })
+        .collect();
+    causes.sort_by(|a, b| {
+        score[&b.cause]
+            .total_cmp(&score[&a.cause])
+            .then_with(|| a.cause.cmp(&b.cause))
+    });
+    causes
+}
+
+fn relations(playbook: &BTreeMap<String, Vec<String>>) -> BTreeMap<&str, Vec<&str>> {
+    let mut all: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (root, symptoms) in BUILTIN_EXPLAINS {
+        all.entry(root)
+            .or_default()
+            .extend(symptoms.iter().copied());
+    }
+    for (root, symptoms) in playbook {
+        all.entry(root)
+            .or_default()
+            .extend(symptoms.iter().map(String::as_str));
+    }
+    all
+}
+
+/// Findings that support one cause.
+#[derive(Default)]
+struct Group {
+    findings: Vec<Finding>,
+    steps: Vec<String>,
+}
+
+impl Group {
+    fn add(&mut self, step: &str, finding: &Finding) {
+        if !self.steps.iter().any(|s| s == step) {
+            self.steps.push(step.to_owned());
+        }
+        self.findings.push(finding.clone());
+    }
+
+    fn severity(&self) -> Severity {
+        self.findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Info)
+    }
+
+    /// Severity dominates; corroborating steps break ties; more findings break those.
+    fn score(&self) -> f64 {
+        let severity = match self.severity() {
+            Severity::Fail => 10.0,
+            Severity::Warn => 5.0,
+            Severity::Info => 0.0,
+        };
+        severity
+            + 0.5 * (self.steps.len() as f64 - 1.0)
+            + 0.01 * (self.findings.len().min(50) as f64)
+    }
+
+    fn into_cause(self, key: String, explained: usize) -> Cause {
+        let severity = self.severity();
+        let headline = self
+            .findings
+            .iter()
+            .find(|f| f.severity == severity)
+            .expect("a group has at least one finding");
+        let title = match self.findings.len() {
+            1 => headline.title.clone(),
+            n => format!("{} (and {} more)", headline.title, n - 1),
+        };
+        let base = if severity == Severity::Fail { 0.6 } else { 0.3 };
+        let confidence =
+            (base + 0.15 * (self.steps.len() as f64 - 1.0) + 0.1 * explained as f64).min(0.99);
+        let mut evidence: Vec<Evidence> = Vec::new();
+        for e in self.findings.iter().flat_map(|f| &f.evidence) {
+            if !evidence.contains(e) {
+                evidence.push(e.clone());
+            }
+        }
+        Cause {
+            cause: key,
+            severity,
+            confidence: (confidence * 100.0).round() / 100.0,
+            title,
+            fix: headline.fix.clone(),
+            steps: self.steps,
+            evidence,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::Status;
+
+    fn finding(cause: &str, severity: Severity) -> Finding {
+        Finding {
+            id: format!("{cause}.finding"),
+            cause: Some(cause.to_owned()),
+            severity,
+            title: cause.to_owned(),
+            evidence: vec![Evidence {
+                source: "s".into(),
+                excerpt: cause.into(),
+            }],
+            fix: Some(format!("fix {cause}")),
+        }
+    }
+
+    fn step(id: &str, findings: Vec<Finding>) -> StepResult {
+        StepResult {
+            id: id.into(),
+            plugin: "p".into(),
+            title: id.into(),
+            status: Status::Fail,
+            duration_ms: 0,
+            summary: String::new(),
+            findings,
+            facts: Default::default(),
+        }
+    }
+
+    fn ranked(steps: &[StepResult]) -> Vec<String> {
+        diagnose(steps, &BTreeMap::new())
+            .into_iter()
+            .map(|c| c.cause)
+            .collect()
+    }
+
+    #[test]
+    fn fail_outranks_warn_and_info_is_not_a_cause() {
+        let steps = [step(
+            "a",
+            vec![
+                finding("config.acks-weak", Severity::Warn),
+                finding("net.refused", Severity::Fail),
+                finding("note", Severity::Info),
+            ],
+        )];
+        assert_eq!(ranked(&steps), ["net.refused", "config.acks-weak"]);
+    }
+
+    #[test]
+    fn corroboration_breaks_ties() {
+        let steps = [
+            step(
+                "a",
+                vec![
+                    finding("x.one", Severity::Fail),
+                    finding("x.two", Severity::Fail),
+                ],
+            ),
+            step("b", vec![finding("x.two", Severity::Fail)]),
+        ];
+        let diagnosis = diagnose(&steps, &BTreeMap::new());
+        assert_eq!(diagnosis[0].cause, "x.two");
+        assert_eq!(diagnosis[0].steps, ["a", "b"]);
+        assert!(diagnosis[0].confidence > diagnosis[1].confidence);
+    }
+
+    #[test]
+    fn a_root_outranks_its_symptoms_even_when_weaker() {
+        let steps = [
+            step("isr", vec![finding("isr.below-min", Severity::Fail)]),
+            step("logs", vec![finding("isr.below-min", Severity::Fail)]),
+            step("health", vec![finding("broker.down", Severity::Warn)]),
+        ];
+        assert_eq!(ranked(&steps), ["broker.down", "isr.below-min"]);
+    }
+
+    #[test]
+    fn playbook_relations_extend_the_builtin_ones() {
+        let steps = [step(
+            "a",
+            vec![
+                finding("team.symptom", Severity::Fail),
+                finding("team.root", Severity::Warn),
+            ],
+        )];
+        let explains = BTreeMap::from([("team.root".to_owned(), vec!["team.symptom".to_owned()])]);
+        let causes: Vec<String> = diagnose(&steps, &explains)
+            .into_iter()
+            .map(|c| c.cause)
+            .collect();
+        assert_eq!(causes, ["team.root", "team.symptom"]);
+    }
+
+    #[test]
+    fn same_cause_findings_merge_into_one_entry() {
+        let steps = [step(
+            "a",
+            vec![
+                finding("net.refused", Severity::Fail),
+                finding("net.refused", Severity::Fail),
+            ],
+        )];
+        let diagnosis = diagnose(&steps, &BTreeMap::new());
+        assert_eq!(diagnosis.len(), 1);
+        assert!(diagnosis[0].title.ends_with("(and 1 more)"));
+    }
+}

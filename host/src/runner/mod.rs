@@ -1,0 +1,200 @@
+//! The scheduler: steps as a DAG on tokio.
+//!
+//! A step starts as soon as every step it waits for (its `needs`, and the step its `when`
+//! tests) has finished, so independent steps run concurrently. A step is skipped, with the
+//! reason, when a step it `needs` failed, errored or was skipped, when its `when` does not
+//! hold, or when it uses an optional input that has no value.
+
+mod step;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::task::JoinSet;
+
+use crate::hostfns::StepEvents;
+use crate::playbook::model::{StatusName, When};
+use crate::playbook::plan::PlannedStep;
+use crate::plugins::LoadedPlugins;
+use crate::report::diagnosis::diagnose;
+use crate::report::model::{RunReport, Status, StepResult};
+use crate::runtime::{Plugin, Runtime};
+
+/// Observes a run as it happens (live progress); the final report is returned, not streamed.
+pub trait RunEvents: StepEvents {
+    /// A step's plugin is about to run.
+    fn step_started(&self, step: &PlannedStep);
+    /// A step finished, ran or not.
+    fn step_finished(&self, result: &StepResult);
+}
+
+/// What identifies the run in its report.
+pub struct RunMeta {
+    /// Playbook name.
+    pub playbook: String,
+    /// Playbook title.
+    pub title: String,
+    /// Cause relations declared by the playbook.
+    pub explains: BTreeMap<String, Vec<String>>,
+}
+
+/// Run every planned step; never fails: a step that cannot run is a result with a reason.
+pub async fn run(
+    runtime: Arc<Runtime>,
+    plugins: &LoadedPlugins,
+    meta: RunMeta,
+    steps: Vec<PlannedStep>,
+    events: Arc<dyn RunEvents>,
+) -> RunReport {
+    let started = Instant::now();
+    let order: Vec<String> = steps.iter().map(|s| s.id.clone()).collect();
+    let mut pending: Vec<PlannedStep> = steps;
+    let mut done: HashMap<String, StepResult> = HashMap::new();
+    let mut running: JoinSet<StepResult> = JoinSet::new();
+
+    loop {
+        // Decide every step whose prerequisites are settled; a skip can settle others, so
+        // repeat until nothing changes.
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            let mut index = 0;
+            while index < pending.len() {
+                if !pending[index]
+                    .waits_for
+                    .iter()
+                    .all(|d| done.contains_key(d))
+                {
+                    index += 1;
+                    continue;
+                }
+                let step = pending.remove(index);
+                progressed = true;
+                if let Some(reason) = skip_reason(&step, &done) {
+                    let result = step::skipped(&step, reason);
+                    events.step_finished(&result);
+                    done.insert(step.id.clone(), result);
+                    continue;
+                }
+                let plugin: Plugin = plugins
+                    .get(&step.plugin)
+                    .cloned()
+                    .expect("validation guarantees every plugin is loaded");
+                events.step_started(&step);
+                let runtime = runtime.clone();
+                let step_events: Arc<dyn RunEvents> = events.clone();
+                running.spawn(
+                    async move { step::execute(&runtime, &plugin, step, step_events).await },
+                );
+            }
+        }
+        match running.join_next().await {
+            Some(Ok(result)) => {
+                events.step_finished(&result);
+                done.insert(result.id.clone(), result);
+            }
+            Some(Err(join_error)) => {
+                // A panic in host code for one step must not take the run down; the step's
+                // id is lost with the task, so the run's remaining steps still complete.
+                eprintln!("triage: internal error in a step: {join_error}");
+            }
+            None => break,
+        }
+    }
+
+    let steps: Vec<StepResult> = order.iter().filter_map(|id| done.remove(id)).collect();
+    let status = steps
+        .iter()
+        .map(|s| s.status)
+        .max_by_key(|s| s.rank())
+        .map(|worst| {
+            if worst == Status::Skipped {
+                Status::Pass
+            } else {
+                worst
+            }
+        })
+        .unwrap_or(Status::Pass);
+    let diagnosis = diagnose(&steps, &meta.explains);
+    RunReport {
+        playbook: meta.playbook,
+        title: meta.title,
+        status,
+        duration_ms: started.elapsed().as_millis() as u64,
+        steps,
+        diagnosis,
+    }
+}
+
+/// Why a ready step should not run, if it should not.
+fn skip_reason(step: &PlannedStep, done: &HashMap<String, StepResult>) -> Option<String> {
+    if !step.unset_inputs.is_empty() {
+        return Some(format!(
+            "input{} {} not set",
+            if step.unset_inputs.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            step.unset_inputs
+                .iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for need in &step.needs {
+        let status = done[need].status;
+        if status.blocks_dependents() {
+            return Some(format!(
+                "needs `{need}`, which {}",
+                match status {
+                    Status::Skipped => "was skipped".to_owned(),
+                    other => format!("ended with {}", other.as_str()),
+                }
+            ));
+        }
+    }
+    match &step.when {
+        None => None,
+        Some(When::InputSet(input)) => {
+            Some(format!("input `{input}` not set")).filter(|_| step.unset_inputs.contains(input))
+        }
+        Some(When::Status { step: target, is }) => {
+            let status = done[target].status;
+            let accepted = is.iter().any(|name| status_of(*name) == status);
+            (!accepted).then(|| {
+                format!(
+                    "`{target}` ended with {}, and this step runs only when it is {}",
+                    status.as_str(),
+                    is.iter()
+                        .map(|n| status_of(*n).as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )
+            })
+        }
+        Some(When::Fact {
+            step: target,
+            key,
+            equals,
+        }) => {
+            let actual = done[target].facts.get(key);
+            (actual != Some(equals)).then(|| match actual {
+                Some(actual) => format!("`{target}` reported {key}={actual}, not {equals}"),
+                None => format!("`{target}` reported no fact `{key}`"),
+            })
+        }
+    }
+}
+
+fn status_of(name: StatusName) -> Status {
+    match name {
+        StatusName::Pass => Status::Pass,
+        StatusName::Warn => Status::Warn,
+        StatusName::Fail => Status::Fail,
+        StatusName::Error => Status::Error,
+        StatusName::Skipped => Status::Skipped,
+    }
+}

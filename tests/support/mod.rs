@@ -1,0 +1,106 @@
+//! Shared by the end-to-end tests: run the real `triage` binary, write playbooks, read JSON.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Paths of the compiled test guests (`tests/guests/*`), built by host/build.rs.
+pub mod guests {
+    include!(concat!(env!("OUT_DIR"), "/guests.rs"));
+}
+
+/// What a `triage` invocation did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// stdout as JSON (for `--format json`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// stderr with miette's line wrapping undone (frames and newlines collapsed to spaces),
+    /// for assertions on sentences that may wrap.
+    pub fn stderr_flat(&self) -> String {
+        self.stderr
+            .replace(['│', '\n'], " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The step with this id in the JSON report.
+    pub fn step(&self, id: &str) -> serde_json::Value {
+        self.json()["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no step {id} in {}", self.stdout))
+            .clone()
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A compile cache shared by every test, so each plugin is compiled once per test run.
+pub fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("triage-cache")
+}
+
+/// The `triage` binary with a test cache and no colour.
+pub fn triage() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_triage"));
+    command
+        .env("TRIAGE_CACHE_DIR", cache_dir())
+        .env("NO_COLOR", "1")
+        .current_dir(root());
+    command
+}
+
+/// Run `triage ARGS` to completion.
+pub fn run(args: &[&str]) -> Outcome {
+    run_command(triage().args(args))
+}
+
+/// Run a prepared command to completion.
+pub fn run_command(command: &mut Command) -> Outcome {
+    let started = Instant::now();
+    let output = command.output().expect("running triage");
+    Outcome {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Write a playbook into `dir` and return its path.
+pub fn write_playbook(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("playbook.ron");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A one-playbook-many-steps helper: `steps` are RON `Step(...)` items.
+pub fn playbook_with_steps(steps: &str) -> String {
+    format!("Playbook(name: \"test\", title: \"test\", steps: [{steps}])")
+}

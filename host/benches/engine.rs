@@ -45,6 +45,7 @@ fn step_overhead(c: &mut Criterion) {
         grant: Default::default(),
         deadline: tokio::time::Instant::now() + limits.timeout,
         events: Arc::new(NoEvents),
+        kafka: None,
     };
 
     let mut group = c.benchmark_group("step");

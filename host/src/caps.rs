@@ -18,6 +18,15 @@ pub struct Grant {
     pub files: Vec<FileRule>,
     /// Whether the step may read CPU, memory, load, disk and process stats.
     pub sys: bool,
+    /// What the step may do with the run's Kafka connection.
+    pub kafka: Option<KafkaAccess>,
+}
+
+/// Access to the Kafka cluster, through the host's clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub enum KafkaAccess {
+    /// Metadata, configs, log dirs, quorum, and handshakes with advertised listeners.
+    Read,
 }
 
 /// One `allow.net` entry: a host and a port range.
@@ -223,6 +232,18 @@ impl Grant {
         }
     }
 
+    /// May the step read the cluster?
+    pub fn check_kafka_read(&self) -> Result<(), String> {
+        match self.kafka {
+            Some(KafkaAccess::Read) => Ok(()),
+            None => Err(
+                "Kafka access is not granted to this step; to allow it, add `kafka: Read` \
+                         to the step's `allow`"
+                    .into(),
+            ),
+        }
+    }
+
     /// One line per capability, for `triage explain`.
     pub fn describe(&self) -> Vec<String> {
         let mut lines = Vec::new();
@@ -234,6 +255,11 @@ impl Grant {
         }
         if self.sys {
             lines.push("sys: cpu, memory, load, disk usage, processes".into());
+        }
+        if self.kafka == Some(KafkaAccess::Read) {
+            lines.push(
+                "kafka: read (metadata, configs, log dirs, quorum, advertised listeners)".into(),
+            );
         }
         lines
     }
@@ -380,6 +406,12 @@ mod tests {
         let grant = Grant::default();
         assert!(grant.check_connect("localhost", 9092).is_err());
         assert!(grant.check_sys().is_err());
+        assert!(
+            grant
+                .check_kafka_read()
+                .unwrap_err()
+                .contains("kafka: Read")
+        );
         assert!(matches!(
             grant.check_read("/tmp"),
             Err(FileDenied::Denied(_))

@@ -7,6 +7,10 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::exit;
+use crate::kafka::{KafkaConnection, KafkaSettings, SettingsError};
+
+/// The playbook input that doubles as the run's Kafka bootstrap.
+const BOOTSTRAP_INPUT: &str = "bootstrap";
 use crate::playbook::plan::{InputError, bind_inputs, parse_set, plan};
 use crate::playbook::template::expand;
 use crate::playbook::validate::validate;
@@ -77,7 +81,24 @@ struct RunArgs {
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
     #[command(flatten)]
+    kafka: KafkaArgs,
+    #[command(flatten)]
     engine: EngineArgs,
+}
+
+/// How the host connects to Kafka. Plugins never see any of this.
+#[derive(Debug, Args)]
+struct KafkaArgs {
+    /// Kafka bootstrap servers (HOST:PORT,...); also fills the playbook's `bootstrap` input
+    /// when it has one and no --set gives it.
+    #[arg(long, value_name = "HOST:PORT,...", env = "TRIAGE_BOOTSTRAP")]
+    bootstrap: Option<String>,
+    /// The client's Java-style properties (security.protocol, sasl.*, ssl.*, bootstrap.servers).
+    #[arg(long, value_name = "FILE")]
+    kafka_config: Option<PathBuf>,
+    /// Upper bound on each Kafka request; a dead cluster is reported after this.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    kafka_timeout: std::time::Duration,
 }
 
 /// Where plugins and compiled artifacts live.
@@ -120,6 +141,9 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// The Kafka client settings are unusable.
+    #[error(transparent)]
+    KafkaSettings(#[from] SettingsError),
     /// The runtime could not start.
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -135,6 +159,7 @@ impl CliError {
             CliError::Playbook(_)
             | CliError::Input(_)
             | CliError::PlaybookNotFound { .. }
+            | CliError::KafkaSettings(_)
             | CliError::Read { .. } => exit::INVALID_INPUT,
             CliError::Engine(_) | CliError::Output(_) => exit::ENGINE_FAILED,
         }
@@ -237,10 +262,35 @@ fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, CliError> {
 }
 
 async fn run(args: RunArgs) -> Result<u8, CliError> {
-    let sets = parse_sets(&args.sets)?;
+    let mut sets = parse_sets(&args.sets)?;
+    let mut settings = KafkaSettings::load(
+        args.kafka.bootstrap.as_deref(),
+        args.kafka.kafka_config.as_deref(),
+        args.kafka.kafka_timeout,
+    )?;
+    if !settings.ignored.is_empty() {
+        eprintln!(
+            "triage: ignoring Kafka client properties that do not affect the connection: {}",
+            settings.ignored.join(", ")
+        );
+    }
     let runtime = Arc::new(start_runtime(&args.engine)?);
     let prepared = prepare(&args.playbook, &runtime, &args.engine).await?;
+    // One bootstrap for everything: --bootstrap (or the config file) fills the playbook's
+    // `bootstrap` input, and a `--set bootstrap=` is the connection when nothing else is.
+    let has_bootstrap_input = prepared.playbook.inputs.contains_key(BOOTSTRAP_INPUT);
+    if has_bootstrap_input
+        && !settings.bootstrap.is_empty()
+        && !sets.iter().any(|(name, _)| name == BOOTSTRAP_INPUT)
+    {
+        sets.push((BOOTSTRAP_INPUT.to_owned(), settings.bootstrap.clone()));
+    }
     let values = bind_inputs(&prepared.playbook, &sets)?;
+    if settings.bootstrap.is_empty()
+        && let Some(bootstrap) = values.get(BOOTSTRAP_INPUT)
+    {
+        settings.bootstrap = bootstrap.clone();
+    }
     let steps = plan(
         &prepared.name,
         &prepared.source,
@@ -251,6 +301,7 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
         playbook: prepared.playbook.name.clone(),
         title: prepared.playbook.title.clone(),
         explains: prepared.playbook.explains.clone(),
+        kafka: Some(Arc::new(KafkaConnection::new(settings))),
     };
     let progress = Arc::new(Progress::new(args.verbose));
     let report = runner::run(runtime, &prepared.plugins, meta, steps, progress).await;
@@ -412,6 +463,12 @@ async fn explain(reference: &str, sets: &[String], engine: &EngineArgs) -> Resul
         }
         if step.allow.sys {
             grants.push("sys: cpu, memory, load, disk usage, processes".to_owned());
+        }
+        if step.allow.kafka.is_some() {
+            grants.push(
+                "kafka: read (metadata, configs, log dirs, quorum, advertised listeners)"
+                    .to_owned(),
+            );
         }
         if grants.is_empty() {
             lines.push("  grants   none (deny all)".to_owned());

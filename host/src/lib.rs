@@ -11,6 +11,7 @@
 //!   deadlines and memory caps. Returns results; renders nothing.
 //! - [`caps`]: what a step is granted. `caps` decides; host functions enforce.
 //! - [`hostfns`]: the host side of each WIT interface, one file per interface.
+//! - [`kafka`]: the run's Kafka clients (librdkafka, plus a small wire-protocol client).
 //! - [`scan`]: the host-side multi-pattern line scanner behind `files.grep`.
 //! - [`runner`]: the step DAG on tokio: `needs`, `when`, timeouts, skips.
 //! - [`report`]: the run's results, the ranked diagnosis, and their renderings.
@@ -20,6 +21,7 @@ pub mod caps;
 pub mod cli;
 pub mod exit;
 pub mod hostfns;
+pub mod kafka;
 pub mod playbook;
 pub mod plugins;
 pub mod report;

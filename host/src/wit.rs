@@ -17,7 +17,9 @@ pub use bindings::*;
 
 // `PluginInfo`, `Report` and `RunError` are used by the world itself, so bindgen already
 // exports them at this level.
-pub use triage::plugin::types::{Evidence, Finding, HostError, Param, Severity, Status};
+pub use self::bindings::triage::plugin::types::{
+    Evidence, Finding, HostError, Param, Severity, Status,
+};
 
 /// The WIT package version this host implements (the `@x.y.z` of `triage:plugin`).
 pub const WIT_VERSION: &str = "0.1.0";

@@ -34,3 +34,17 @@ pub const AUTH_DENIED: &str = "auth.denied";
 pub const PRODUCER_EXPIRED: &str = "producer.records-expired";
 /// Requests timed out.
 pub const CLIENT_TIMEOUT: &str = "client.timeout";
+/// Partitions without a live leader: no writes, no reads.
+pub const PARTITION_OFFLINE: &str = "partition.offline";
+/// ISR exactly at `min.insync.replicas`: one more failure stops `acks=all` writes.
+pub const ISR_AT_MIN: &str = "isr.at-min";
+/// No active controller (KRaft quorum leader or ZooKeeper-mode controller).
+pub const CONTROLLER_MISSING: &str = "controller.missing";
+/// A port accepts TCP but does not speak Kafka (wrong port, TLS listener, proxy).
+pub const NET_NOT_KAFKA: &str = "net.not-kafka";
+/// A ZooKeeper server is down or unreachable.
+pub const ZOOKEEPER_DOWN: &str = "zookeeper.down";
+/// The ZooKeeper ensemble has no quorum (no leader, or too few servers up).
+pub const ZOOKEEPER_NO_QUORUM: &str = "zookeeper.no-quorum";
+/// ZooKeeper is slow or backlogged.
+pub const ZOOKEEPER_DEGRADED: &str = "zookeeper.degraded";

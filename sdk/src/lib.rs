@@ -43,7 +43,7 @@
 //! - [`Check`] and [`export_check!`]: what an author writes.
 //! - [`Report`], [`Finding`], [`Evidence`], [`PluginInfo`]: the result types, with builders.
 //! - [`cause`]: the catalog of cause keys the host ranks findings by.
-//! - [`log`], [`net`], [`files`], [`sys`]: host calls. Each returns `Result<_, HostError>`;
+//! - [`log`], [`net`], [`files`], [`sys`], [`kafka`]: host calls. Each returns `Result<_, HostError>`;
 //!   a denied, timed-out or unavailable call is a value to turn into a finding, never a crash.
 //!
 //! The WIT bindings are generated in a private module; this crate re-exports an explicit list,
@@ -144,8 +144,16 @@ pub trait Check {
 ///
 /// Call it once, at the crate root of a `cdylib` crate:
 ///
-/// ```ignore
+/// ```no_run
+/// # use triage_sdk::{Check, PluginInfo, Report, RunError};
+/// # struct MyCheck;
+/// # impl Check for MyCheck {
+/// #     type Params = serde_json::Value;
+/// #     fn info() -> PluginInfo { PluginInfo::new("my-check", "An example") }
+/// #     fn run(_: Self::Params) -> Result<Report, RunError> { Ok(Report::new("ok")) }
+/// # }
 /// triage_sdk::export_check!(MyCheck);
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! export_check {
@@ -210,7 +218,49 @@ pub mod log {
 /// }
 /// ```
 pub mod net {
-    pub use super::wit::net::{ConnectOutcome, ConnectResult, Resolved, resolve, tcp_connect};
+    pub use super::wit::net::{
+        ConnectOutcome, ConnectResult, ExchangeResult, HandshakeResult, Resolved, kafka_handshake,
+        resolve, tcp_connect, tcp_exchange,
+    };
+}
+
+/// The Kafka cluster the run is connected to, through the host's clients. Needs
+/// `kafka: Read`. Connection settings and credentials stay in the host.
+///
+/// ```no_run
+/// use triage_sdk::kafka;
+///
+/// match kafka::metadata(&[]) {
+///     Ok(cluster) => println!("{} brokers", cluster.brokers.len()),
+///     Err(error) => println!("cluster unavailable: {}", error.reason()),
+/// }
+/// ```
+pub mod kafka {
+    use crate::{Finding, HostError, Report, cause};
+
+    /// The report of a check that could not reach the cluster at all: a `fail` pointing at
+    /// the brokers (the usual reason), with the host's own words as evidence.
+    pub fn unavailable_report(call: &str, error: &HostError) -> Report {
+        Report::new(format!("Kafka unavailable: {}", error.reason())).finding(
+            Finding::fail(
+                "kafka.unavailable",
+                "No broker answered: the cluster is unavailable from here",
+            )
+            .cause(cause::BROKER_DOWN)
+            .evidence(format!("kafka.{call}"), error.reason())
+            .fix(
+                "Check that the brokers are running (`systemctl status kafka`, or \
+                     `kafka-topics.sh --bootstrap-server HOST:PORT --list` should answer) and \
+                     reachable at the bootstrap servers; restart the brokers that are down.",
+            ),
+        )
+    }
+
+    pub use super::wit::kafka::{
+        Broker, BrokerLogDirs, Cluster, ConfigEntry, ConfigResource, ConfigResult, LogDir,
+        Partition, Quorum, ResourceKind, Topic, Voter, describe_configs, describe_log_dirs,
+        describe_quorum, metadata,
+    };
 }
 
 /// Read-only access to granted files; scanning runs host-side.

@@ -82,6 +82,11 @@ impl Report {
         self
     }
 
+    /// Record a fact in place (for loops).
+    pub fn push_fact(&mut self, key: impl Into<String>, value: impl ToString) {
+        self.facts.push((key.into(), value.to_string()));
+    }
+
     /// Set the status explicitly (e.g. `Error` when the check could not judge).
     pub fn status(mut self, status: Status) -> Self {
         self.status = status;

@@ -6,6 +6,7 @@
 //! is reserved for a plugin that misbehaves.
 
 mod files;
+mod kafka;
 mod log;
 mod net;
 mod sys;
@@ -52,6 +53,8 @@ pub struct StepEnv {
     pub deadline: Instant,
     /// Where log lines and progress go.
     pub events: Arc<dyn StepEvents>,
+    /// The run's Kafka clients, when the run has a Kafka connection.
+    pub kafka: Option<Arc<crate::kafka::KafkaConnection>>,
 }
 
 /// The data of one step's Store.

@@ -104,6 +104,9 @@ pub struct Allow {
     /// CPU, memory, load, disk usage and process stats of this machine.
     #[serde(default)]
     pub sys: bool,
+    /// The run's Kafka connection: `kafka: Read`.
+    #[serde(default)]
+    pub kafka: Option<crate::caps::KafkaAccess>,
 }
 
 /// A condition on an earlier step or an input.

@@ -132,6 +132,7 @@ pub fn plan(
             .collect();
         let mut grant = Grant {
             sys: step.allow.sys,
+            kafka: step.allow.kafka,
             ..Grant::default()
         };
         let mut params = serde_json::Map::new();

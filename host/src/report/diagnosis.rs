@@ -33,10 +33,28 @@ pub const BUILTIN_EXPLAINS: &[(&str, &[&str])] = &[
         &[
             "net.refused",
             "isr.below-min",
+            "isr.at-min",
             "isr.under-replicated",
+            "partition.offline",
             "client.timeout",
             "producer.records-expired",
         ],
+    ),
+    (
+        "partition.offline",
+        &["client.timeout", "producer.records-expired"],
+    ),
+    (
+        "controller.missing",
+        &["partition.offline", "isr.below-min"],
+    ),
+    (
+        "zookeeper.down",
+        &["zookeeper.no-quorum", "controller.missing", "broker.down"],
+    ),
+    (
+        "zookeeper.no-quorum",
+        &["controller.missing", "broker.down"],
     ),
     (
         "isr.below-min",

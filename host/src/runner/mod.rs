@@ -14,6 +14,7 @@ use std::time::Instant;
 use tokio::task::JoinSet;
 
 use crate::hostfns::StepEvents;
+use crate::kafka::KafkaConnection;
 use crate::playbook::model::{StatusName, When};
 use crate::playbook::plan::PlannedStep;
 use crate::plugins::LoadedPlugins;
@@ -37,6 +38,8 @@ pub struct RunMeta {
     pub title: String,
     /// Cause relations declared by the playbook.
     pub explains: BTreeMap<String, Vec<String>>,
+    /// The run's Kafka clients, shared by every step granted `kafka`.
+    pub kafka: Option<Arc<KafkaConnection>>,
 }
 
 /// Run every planned step; never fails: a step that cannot run is a result with a reason.
@@ -84,9 +87,10 @@ pub async fn run(
                 events.step_started(&step);
                 let runtime = runtime.clone();
                 let step_events: Arc<dyn RunEvents> = events.clone();
-                running.spawn(
-                    async move { step::execute(&runtime, &plugin, step, step_events).await },
-                );
+                let kafka = meta.kafka.clone();
+                running.spawn(async move {
+                    step::execute(&runtime, &plugin, step, step_events, kafka).await
+                });
             }
         }
         match running.join_next().await {

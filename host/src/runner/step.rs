@@ -6,6 +6,7 @@ use tokio::time::Instant;
 
 use super::RunEvents;
 use crate::hostfns::{StepEnv, StepEvents};
+use crate::kafka::KafkaConnection;
 use crate::playbook::plan::PlannedStep;
 use crate::report::model::{Status, StepResult};
 use crate::runtime::{Plugin, RunOutcome, Runtime, StepLimits};
@@ -16,6 +17,7 @@ pub async fn execute(
     plugin: &Plugin,
     step: PlannedStep,
     events: Arc<dyn RunEvents>,
+    kafka: Option<Arc<KafkaConnection>>,
 ) -> StepResult {
     let started = Instant::now();
     let limits = StepLimits {
@@ -29,6 +31,7 @@ pub async fn execute(
         grant: step.grant.clone(),
         deadline: started + step.timeout,
         events,
+        kafka,
     };
     let params = step.params.to_string();
     let outcome = runtime.run(plugin, &params, env, limits).await;

@@ -190,6 +190,7 @@ impl Runtime {
             grant: Default::default(),
             deadline: Instant::now() + INFO_TIMEOUT,
             events: Arc::new(NoEvents),
+            kafka: None,
         });
         let limits = StepLimits {
             timeout: INFO_TIMEOUT,

@@ -8,6 +8,8 @@
 //! Params:
 //! - `servers` (required): comma-separated `host:port` list, e.g. `"{{bootstrap}}"`.
 //! - `timeout_ms` (default 3000): per-connection timeout.
+//! - `kafka_handshake` (default false): after connecting, speak Kafka's ApiVersions and
+//!   report a server that accepts TCP but is not a Kafka listener.
 
 use serde::Deserialize;
 use triage_sdk::net::{self, ConnectOutcome, ConnectResult};
@@ -19,6 +21,9 @@ struct Params {
     servers: String,
     #[serde(default = "default_timeout_ms")]
     timeout_ms: u32,
+    /// After connecting, also speak Kafka's ApiVersions handshake.
+    #[serde(default)]
+    kafka_handshake: bool,
 }
 
 fn default_timeout_ms() -> u32 {
@@ -41,6 +46,11 @@ impl Check for NetProbe {
             "Per-connection timeout in milliseconds (default 3000)",
             false,
         )
+        .param(
+            "kafka_handshake",
+            "Also perform Kafka's ApiVersions handshake (default false)",
+            false,
+        )
         .needs("net")
     }
 
@@ -52,8 +62,15 @@ impl Check for NetProbe {
             triage_sdk::log::progress(&format!("connecting to {host}:{port}"));
             match net::tcp_connect(host, *port, params.timeout_ms) {
                 Ok(result) if result.outcome == ConnectOutcome::Connected => {
-                    reachable += 1;
-                    report = report.fact(format!("latency_us.{host}:{port}"), result.latency_us);
+                    report.push_fact(format!("latency_us.{host}:{port}"), result.latency_us);
+                    let not_kafka = params
+                        .kafka_handshake
+                        .then(|| handshake(host, *port, params.timeout_ms, &mut report))
+                        .flatten();
+                    match not_kafka {
+                        Some(finding) => report.push(finding),
+                        None => reachable += 1,
+                    }
                 }
                 Ok(result) => report.push(unreachable_finding(&result)),
                 Err(error) => report.push(host_error_finding(host, *port, &error)),
@@ -68,6 +85,29 @@ impl Check for NetProbe {
 }
 
 export_check!(NetProbe);
+
+/// Speak ApiVersions to a server that accepted TCP; a finding when it does not answer.
+fn handshake(host: &str, port: u16, timeout_ms: u32, report: &mut Report) -> Option<Finding> {
+    match net::kafka_handshake(host, port, timeout_ms) {
+        Ok(h) if h.error.is_none() && h.connect.outcome == ConnectOutcome::Connected => {
+            report.push_fact(format!("kafka_apis.{host}:{port}"), h.api_versions.len());
+            None
+        }
+        Ok(h) => Some(
+            Finding::fail(
+                "net.not-kafka",
+                format!("{host}:{port} accepts TCP but does not answer Kafka's handshake"),
+            )
+            .cause(cause::NET_NOT_KAFKA)
+            .evidence("net.kafka-handshake", h.error.unwrap_or(h.connect.detail))
+            .fix(format!(
+                "Check that {port} is the broker's client listener (not a TLS, SASL or another \
+                 service's port) and that bootstrap.servers uses the right port and protocol."
+            )),
+        ),
+        Err(error) => Some(host_error_finding(host, port, &error)),
+    }
+}
 
 /// Split `"a:1, b:2"` into `(host, port)` pairs; `[v6]:port` is accepted.
 fn parse_servers(list: &str) -> Result<Vec<(String, u16)>, String> {

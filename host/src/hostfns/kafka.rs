@@ -1,0 +1,57 @@
+//! `kafka`: questions about the cluster, answered by the run's shared clients
+//! ([`crate::kafka::KafkaConnection`]). Needs `kafka: Read`.
+
+use super::StepState;
+use crate::wit::HostError;
+use crate::wit::triage::plugin::kafka::{
+    BrokerLogDirs, Cluster, ConfigResource, ConfigResult, Host, Quorum,
+};
+
+impl StepState {
+    fn kafka(&self) -> Result<std::sync::Arc<crate::kafka::KafkaConnection>, HostError> {
+        self.env
+            .grant
+            .check_kafka_read()
+            .map_err(HostError::Denied)?;
+        self.env.kafka.clone().ok_or_else(|| {
+            HostError::Unavailable(
+                "no Kafka connection: pass --bootstrap HOST:PORT (or set the playbook's \
+                 `bootstrap` input)"
+                    .into(),
+            )
+        })
+    }
+}
+
+impl Host for StepState {
+    async fn metadata(&mut self, topics: Vec<String>) -> Result<Cluster, HostError> {
+        let kafka = self.kafka()?;
+        let deadline = self.deadline();
+        kafka.metadata(&topics, deadline).await
+    }
+
+    async fn describe_configs(
+        &mut self,
+        resources: Vec<ConfigResource>,
+        keys: Vec<String>,
+    ) -> Result<Vec<ConfigResult>, HostError> {
+        let kafka = self.kafka()?;
+        let deadline = self.deadline();
+        kafka.describe_configs(&resources, &keys, deadline).await
+    }
+
+    async fn describe_log_dirs(
+        &mut self,
+        brokers: Vec<i32>,
+    ) -> Result<Vec<BrokerLogDirs>, HostError> {
+        let kafka = self.kafka()?;
+        let deadline = self.deadline();
+        kafka.log_dirs(&brokers, deadline).await
+    }
+
+    async fn describe_quorum(&mut self) -> Result<Option<Quorum>, HostError> {
+        let kafka = self.kafka()?;
+        let deadline = self.deadline();
+        kafka.quorum(deadline).await
+    }
+}

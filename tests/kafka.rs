@@ -1,0 +1,323 @@
+//! The Kafka checks against a real 3-broker Apache Kafka cluster (tests/lab), with real
+//! faults: brokers stopped, an unresolvable advertised listener, ZooKeeper up and down,
+//! the whole cluster down. Nothing here is mocked.
+
+mod support;
+
+use std::time::Duration;
+
+use support::lab::Lab;
+use support::{Outcome, guests, playbook_with_steps, run, write_playbook};
+
+/// `triage run kafka-cluster` against the lab, checking `topic` only.
+fn kafka_cluster(lab: &Lab, topic: &str) -> Outcome {
+    run(&[
+        "run",
+        "kafka-cluster",
+        "--bootstrap",
+        &lab.bootstrap,
+        "--set",
+        &format!("topic={topic}"),
+        "--format",
+        "json",
+    ])
+}
+
+fn titles(step: &serde_json::Value) -> Vec<String> {
+    step["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_healthy_cluster_passes_all_four_checks() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("healthy", 3, 3, &["min.insync.replicas=2"]);
+    let outcome = kafka_cluster(lab, "healthy");
+    assert_eq!(outcome.code, 0, "{outcome:?}");
+    for step in ["reach", "cluster", "isr", "listeners"] {
+        assert_eq!(
+            outcome.step(step)["status"],
+            "pass",
+            "{step}: {}",
+            outcome.step(step)
+        );
+    }
+    assert_eq!(outcome.step("cluster")["facts"]["brokers"], "3");
+    assert_eq!(outcome.step("cluster")["facts"]["mode"], "kraft");
+    assert_eq!(outcome.step("isr")["facts"]["partitions"], "3");
+    assert!(outcome.json()["diagnosis"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn one_broker_down_is_named_and_leaves_partitions_at_min_isr() {
+    let mut scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("orders", 3, 3, &["min.insync.replicas=2"]);
+    scenario.stop(3);
+    let outcome = kafka_cluster(lab, "orders");
+    assert_eq!(outcome.code, 1, "{outcome:?}");
+
+    let cluster = outcome.step("cluster");
+    assert_eq!(cluster["status"], "fail");
+    assert_eq!(cluster["facts"]["missing_brokers"], "3");
+    assert!(
+        titles(&cluster)
+            .iter()
+            .any(|t| t.starts_with("Broker 3 is down")),
+        "{cluster}"
+    );
+
+    let isr = outcome.step("isr");
+    assert_eq!(isr["facts"]["under_replicated"], "3", "{isr}");
+    assert_eq!(isr["facts"]["at_min_isr"], "3", "{isr}");
+    assert_eq!(isr["facts"]["under_min_isr"], "0", "{isr}");
+    assert!(
+        titles(&isr)
+            .iter()
+            .any(|t| t.contains("exactly at min.insync.replicas=2")),
+        "{isr}"
+    );
+
+    let diagnosis = outcome.json()["diagnosis"].clone();
+    assert_eq!(diagnosis[0]["cause"], "broker.down", "{diagnosis}");
+}
+
+#[test]
+fn two_brokers_down_put_partitions_under_min_isr_with_the_producer_consequence() {
+    let mut scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("payments", 2, 3, &["min.insync.replicas=2"]);
+    scenario.stop(2);
+    scenario.stop(3);
+    let outcome = kafka_cluster(lab, "payments");
+    let isr = outcome.step("isr");
+    assert_eq!(isr["status"], "fail", "{isr}");
+    assert_eq!(isr["facts"]["under_min_isr"], "2", "{isr}");
+    let below = isr["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "isr.under-min")
+        .expect("an under-min-ISR finding")
+        .clone();
+    assert!(
+        below["title"]
+            .as_str()
+            .unwrap()
+            .contains("acks=all get NOT_ENOUGH_REPLICAS"),
+        "{below}"
+    );
+    assert!(
+        below["fix"]
+            .as_str()
+            .unwrap()
+            .contains("Restore brokers 2, 3"),
+        "{below}"
+    );
+    let causes: Vec<String> = outcome.json()["diagnosis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["cause"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        causes[0], "broker.down",
+        "the root ranks above its symptoms: {causes:?}"
+    );
+    assert!(causes.contains(&"isr.below-min".to_owned()), "{causes:?}");
+}
+
+#[test]
+fn an_unresolvable_advertised_listener_is_named() {
+    let mut scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    scenario.advertise(2, "broker2.invalid");
+    let outcome = kafka_cluster(lab, "");
+    let listeners = outcome.step("listeners");
+    assert_eq!(listeners["status"], "fail", "{listeners}");
+    let finding = &listeners["findings"][0];
+    assert_eq!(finding["cause"], "listener.unresolvable", "{finding}");
+    assert!(
+        finding["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Broker 2 advertises broker2.invalid:"),
+        "{finding}"
+    );
+    // Bootstrap itself still works: the classic "connects, then nothing".
+    assert_eq!(outcome.step("reach")["status"], "pass");
+    assert_eq!(outcome.step("listeners")["facts"]["listeners_ok"], "2");
+}
+
+#[test]
+fn zookeeper_health_follows_a_real_zookeeper_and_recognises_kraft() {
+    let mut scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    let zookeeper = scenario.zookeeper_up();
+    let dir = tempfile::tempdir().unwrap();
+    let playbook = write_playbook(
+        dir.path(),
+        &format!(
+            r#"Playbook(name: "zk", title: "zk", steps: [
+                Step(id: "zk", plugin: "zookeeper-health", with: {{ "connect": "{zookeeper}" }},
+                     allow: (net: ["{zookeeper}"]), timeout: "15s"),
+                Step(id: "kraft", plugin: "zookeeper-health", allow: (kafka: Read), timeout: "15s"),
+            ])"#
+        ),
+    );
+    let path = playbook.to_str().unwrap();
+    let bootstrap = ["--bootstrap", &lab.bootstrap];
+    let up = run(&[&["run", path, "--format", "json"][..], &bootstrap[..]].concat());
+    let zk = up.step("zk");
+    assert_eq!(zk["status"], "pass", "{zk}");
+    assert_eq!(zk["facts"]["mode"], "standalone", "{zk}");
+    assert!(
+        zk["summary"].as_str().unwrap().contains("standalone"),
+        "{zk}"
+    );
+    let kraft = up.step("kraft");
+    assert_eq!(kraft["status"], "pass", "{kraft}");
+    assert!(
+        kraft["summary"].as_str().unwrap().contains("KRaft mode"),
+        "{kraft}"
+    );
+    assert!(
+        kraft["summary"]
+            .as_str()
+            .unwrap()
+            .contains("ZooKeeper is not used"),
+        "{kraft}"
+    );
+
+    scenario.zookeeper_down();
+    let down = run(&[&["run", path, "--format", "json"][..], &bootstrap[..]].concat());
+    let zk = down.step("zk");
+    assert_eq!(zk["status"], "fail", "{zk}");
+    assert_eq!(zk["findings"][0]["cause"], "zookeeper.down", "{zk}");
+}
+
+#[test]
+fn the_kafka_interface_answers_from_the_real_cluster_and_withholds_secrets() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    let dir = tempfile::tempdir().unwrap();
+    let playbook = write_playbook(
+        dir.path(),
+        &playbook_with_steps(&format!(
+            r#"Step(id: "probe", plugin: "{}", allow: (kafka: Read))"#,
+            guests::GUEST_KAFKA
+        )),
+    );
+    let outcome = run(&[
+        "run",
+        playbook.to_str().unwrap(),
+        "--bootstrap",
+        &lab.bootstrap,
+        "--format",
+        "json",
+    ]);
+    let facts = &outcome.step("probe")["facts"];
+    assert_eq!(facts["brokers"], "1,2,3", "{facts}");
+    assert_eq!(
+        facts["controller"], "Some(100)",
+        "the KRaft controller, not a broker: {facts}"
+    );
+    assert_eq!(facts["quorum_leader"], "100", "{facts}");
+    assert_eq!(facts["quorum_voters"], "100", "{facts}");
+    assert!(!facts["cluster_id"].as_str().unwrap().is_empty(), "{facts}");
+    assert!(
+        facts["handshake"]
+            .as_str()
+            .unwrap()
+            .ends_with("apis, error None"),
+        "advertised listeners need no net grant: {facts}"
+    );
+    assert!(
+        facts["broker_configs"]
+            .as_str()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+            > 100,
+        "{facts}"
+    );
+    assert_eq!(facts["sensitive_values_passed"], "0", "{facts}");
+    for broker in 1..=3 {
+        let dir = facts[format!("log_dir.{broker}")].as_str().unwrap();
+        assert!(
+            dir.starts_with("error None, total Some("),
+            "broker {broker}: {dir}"
+        );
+    }
+
+    // Without the grant, the same plugin is denied, by name.
+    let denied = write_playbook(
+        dir.path(),
+        &playbook_with_steps(&format!(
+            r#"Step(id: "probe", plugin: "{}")"#,
+            guests::GUEST_KAFKA
+        )),
+    );
+    let outcome = run(&[
+        "run",
+        denied.to_str().unwrap(),
+        "--bootstrap",
+        &lab.bootstrap,
+        "--format",
+        "json",
+    ]);
+    let facts = &outcome.step("probe")["facts"];
+    assert!(
+        facts["metadata"]
+            .as_str()
+            .unwrap()
+            .contains("add `kafka: Read`"),
+        "{facts}"
+    );
+}
+
+#[test]
+fn with_every_broker_down_each_kafka_check_ends_unavailable_within_its_timeout() {
+    let mut scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    for broker in 1..=3 {
+        scenario.stop(broker);
+    }
+    let outcome = run(&[
+        "run",
+        "kafka-cluster",
+        "--bootstrap",
+        &lab.bootstrap,
+        "--kafka-timeout",
+        "3s",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(outcome.code, 1, "{outcome:?}");
+    assert!(
+        outcome.elapsed < Duration::from_secs(15),
+        "took {:?}",
+        outcome.elapsed
+    );
+    for step in ["cluster", "isr", "listeners"] {
+        let result = outcome.step(step);
+        assert_eq!(result["status"], "fail", "{step}: {result}");
+        assert!(
+            result["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("Kafka unavailable"),
+            "{step}: {result}"
+        );
+        assert!(
+            result["duration_ms"].as_u64().unwrap() < 20_000,
+            "{step}: {result}"
+        );
+    }
+    assert_eq!(outcome.json()["diagnosis"][0]["cause"], "broker.down");
+}

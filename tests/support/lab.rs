@@ -1,0 +1,157 @@
+//! The Kafka lab (tests/lab/lab) from Rust tests: one real 3-broker KRaft cluster per test
+//! binary, started on first use and torn down by the lab's watchdog when the test process
+//! exits — also when a test panics or the run is killed.
+//!
+//! Tests that break the cluster take [`Lab::exclusive`], which serialises them and undoes
+//! their faults when dropped (even on panic): stopped brokers are started again, changed
+//! listeners are reset, ZooKeeper is stopped.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// A running lab.
+pub struct Lab {
+    dir: PathBuf,
+    /// `host:port,...` of every broker's client listener.
+    pub bootstrap: String,
+}
+
+static LAB: OnceLock<Lab> = OnceLock::new();
+static EXCLUSIVE: Mutex<()> = Mutex::new(());
+
+impl Lab {
+    /// The binary's lab, started on first use.
+    pub fn shared() -> &'static Lab {
+        LAB.get_or_init(|| {
+            let base = if std::path::Path::new("/dev/shm").is_dir() {
+                PathBuf::from("/dev/shm")
+            } else {
+                std::env::temp_dir()
+            };
+            let test_binary = std::env::current_exe()
+                .ok()
+                .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "tests".into());
+            let dir = base.join(format!("triage-lab-{test_binary}-{}", std::process::id()));
+            let mut lab = Lab {
+                dir,
+                bootstrap: String::new(),
+            };
+            let pid = std::process::id().to_string();
+            let out = lab.run(&["up", "--brokers", "3", "--watch", &pid]);
+            lab.bootstrap = value_of(&out, "BOOTSTRAP");
+            lab
+        })
+    }
+
+    /// The lab, for a test that changes it; faults are undone when the guard drops.
+    pub fn exclusive() -> Scenario {
+        let lab = Lab::shared();
+        let lock = EXCLUSIVE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Scenario {
+            lab,
+            _lock: lock,
+            stopped: BTreeSet::new(),
+            advertised: BTreeSet::new(),
+            zookeeper: false,
+        }
+    }
+
+    /// Run `tests/lab/lab ARGS` against this lab; panics with its stderr on failure.
+    pub fn run(&self, args: &[&str]) -> String {
+        let output = Command::new(super::root().join("tests/lab/lab"))
+            .args(args)
+            .env("LAB_DIR", &self.dir)
+            .output()
+            .expect("running tests/lab/lab (needs python3)");
+        assert!(
+            output.status.success(),
+            "lab {args:?} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Create a topic (idempotent across tests: a name is created once per lab).
+    pub fn topic(&self, name: &str, partitions: u32, rf: u32, configs: &[&str]) {
+        static CREATED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+        let mut created = CREATED.lock().unwrap_or_else(|p| p.into_inner());
+        if created.contains(name) {
+            return;
+        }
+        let partitions = partitions.to_string();
+        let rf = rf.to_string();
+        let mut args = vec!["topic", name, "--partitions", &partitions, "--rf", &rf];
+        for config in configs {
+            args.extend(["--config", config]);
+        }
+        self.run(&args);
+        created.insert(name.to_owned());
+    }
+}
+
+/// Exclusive use of the lab; restores it on drop.
+pub struct Scenario {
+    lab: &'static Lab,
+    _lock: MutexGuard<'static, ()>,
+    stopped: BTreeSet<u32>,
+    advertised: BTreeSet<u32>,
+    zookeeper: bool,
+}
+
+impl Scenario {
+    /// The lab.
+    pub fn lab(&self) -> &'static Lab {
+        self.lab
+    }
+
+    /// Stop a broker (controlled shutdown); returns once metadata no longer lists it.
+    pub fn stop(&mut self, broker: u32) {
+        self.stopped.insert(broker);
+        self.lab.run(&["stop", &broker.to_string()]);
+    }
+
+    /// Make a broker advertise an unresolvable client listener.
+    pub fn advertise(&mut self, broker: u32, host: &str) {
+        self.advertised.insert(broker);
+        self.lab.run(&["advertise", &broker.to_string(), host]);
+    }
+
+    /// Start a standalone ZooKeeper; returns `host:port`.
+    pub fn zookeeper_up(&mut self) -> String {
+        self.zookeeper = true;
+        value_of(&self.lab.run(&["zk", "up"]), "ZOOKEEPER")
+    }
+
+    /// Stop the ZooKeeper.
+    pub fn zookeeper_down(&mut self) {
+        self.lab.run(&["zk", "down"]);
+    }
+}
+
+impl Drop for Scenario {
+    fn drop(&mut self) {
+        for broker in &self.advertised {
+            self.lab
+                .run(&["broker-config", &broker.to_string(), "--reset"]);
+        }
+        for broker in &self.stopped {
+            self.lab.run(&["start", &broker.to_string()]);
+        }
+        if self.zookeeper {
+            self.lab.run(&["zk", "down"]);
+        }
+    }
+}
+
+fn value_of(output: &str, key: &str) -> String {
+    output
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key}= in lab output:\n{output}"))
+        .to_owned()
+}

@@ -321,3 +321,57 @@ fn with_every_broker_down_each_kafka_check_ends_unavailable_within_its_timeout()
     }
     assert_eq!(outcome.json()["diagnosis"][0]["cause"], "broker.down");
 }
+
+/// A one-step playbook running the canary against `topic`, granted to produce to `granted`.
+fn canary(lab: &Lab, topic: &str, granted: &str) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let playbook = write_playbook(
+        dir.path(),
+        &format!(
+            r#"Playbook(name: "canary", title: "canary", steps: [
+                Step(id: "canary", plugin: "canary", with: {{ "topic": "{topic}", "count": 20, "timeout_ms": 8000 }},
+                     allow: (kafka: Produce(["{granted}"])), timeout: "20s")])"#
+        ),
+    );
+    run(&["run", playbook.to_str().unwrap(), "--bootstrap", &lab.bootstrap, "--format", "json"])
+}
+
+#[test]
+fn the_canary_delivers_and_reads_back_every_record_on_a_healthy_topic() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("canary-ok", 3, 3, &["min.insync.replicas=2"]);
+    let outcome = canary(lab, "canary-ok", "canary-ok");
+    let step = outcome.step("canary");
+    assert_eq!(step["status"], "pass", "{step}");
+    assert_eq!(step["facts"]["delivered"], "20", "{step}");
+    assert_eq!(step["facts"]["lost"], "0", "{step}");
+    assert_eq!(step["facts"]["duplicated"], "0", "{step}");
+    assert!(step["summary"].as_str().unwrap().starts_with("20 of 20 records delivered, 20 read back"), "{step}");
+}
+
+#[test]
+fn the_canary_names_not_enough_replicas_behind_expired_records() {
+    let mut scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("canary-isr", 1, 3, &["min.insync.replicas=2"]);
+    scenario.stop(2);
+    scenario.stop(3);
+    let outcome = canary(lab, "canary-isr", "canary-isr");
+    let step = outcome.step("canary");
+    assert_eq!(step["status"], "fail", "{step}");
+    let finding = &step["findings"][0];
+    assert_eq!(finding["cause"], "isr.below-min", "{finding}");
+    assert!(finding["title"].as_str().unwrap().ends_with("the broker answers NOT_ENOUGH_REPLICAS"), "{finding}");
+    assert_eq!(step["facts"]["delivered"], "0", "{step}");
+}
+
+#[test]
+fn the_canary_writes_only_to_its_granted_topic() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    let outcome = canary(lab, "orders", "canary-only");
+    let step = outcome.step("canary");
+    assert_eq!(step["status"], "error", "{step}");
+    assert!(step["summary"].as_str().unwrap().contains("producing to `orders` is not granted"), "{step}");
+}

@@ -23,10 +23,27 @@ pub struct Grant {
 }
 
 /// Access to the Kafka cluster, through the host's clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub enum KafkaAccess {
     /// Metadata, configs, log dirs, quorum, and handshakes with advertised listeners.
     Read,
+    /// `Read`, plus producing probe records to these topics, and only these.
+    Produce(Vec<String>),
+}
+
+impl KafkaAccess {
+    /// One line for `triage explain`.
+    pub fn describe(&self) -> String {
+        match self {
+            KafkaAccess::Read => {
+                "kafka: read (metadata, configs, log dirs, quorum, advertised listeners)".into()
+            }
+            KafkaAccess::Produce(topics) => format!(
+                "kafka: read, and produce probe records to {} only",
+                topics.join(", ")
+            ),
+        }
+    }
 }
 
 /// One `allow.net` entry: a host and a port range.
@@ -235,12 +252,28 @@ impl Grant {
     /// May the step read the cluster?
     pub fn check_kafka_read(&self) -> Result<(), String> {
         match self.kafka {
-            Some(KafkaAccess::Read) => Ok(()),
+            Some(KafkaAccess::Read | KafkaAccess::Produce(_)) => Ok(()),
             None => Err(
-                "Kafka access is not granted to this step; to allow it, add `kafka: Read` \
-                         to the step's `allow`"
+                "Kafka access is not granted to this step; to allow it, add \
+                         `kafka: Read` to the step's `allow`"
                     .into(),
             ),
+        }
+    }
+
+    /// May the step produce (probe records) to `topic`?
+    pub fn check_kafka_produce(&self, topic: &str) -> Result<(), String> {
+        match &self.kafka {
+            Some(KafkaAccess::Produce(topics)) if topics.iter().any(|t| t == topic) => Ok(()),
+            Some(KafkaAccess::Produce(topics)) => Err(format!(
+                "producing to `{topic}` is not granted to this step (granted: {}); to allow it, \
+                 add it: `kafka: Produce([\"{topic}\"])`",
+                topics.join(", ")
+            )),
+            _ => Err(format!(
+                "producing is not granted to this step; to allow it for `{topic}` only, use \
+                 `kafka: Produce([\"{topic}\"])` in the step's `allow`"
+            )),
         }
     }
 
@@ -256,10 +289,8 @@ impl Grant {
         if self.sys {
             lines.push("sys: cpu, memory, load, disk usage, processes".into());
         }
-        if self.kafka == Some(KafkaAccess::Read) {
-            lines.push(
-                "kafka: read (metadata, configs, log dirs, quorum, advertised listeners)".into(),
-            );
+        if let Some(kafka) = &self.kafka {
+            lines.push(kafka.describe());
         }
         lines
     }

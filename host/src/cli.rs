@@ -464,11 +464,8 @@ async fn explain(reference: &str, sets: &[String], engine: &EngineArgs) -> Resul
         if step.allow.sys {
             grants.push("sys: cpu, memory, load, disk usage, processes".to_owned());
         }
-        if step.allow.kafka.is_some() {
-            grants.push(
-                "kafka: read (metadata, configs, log dirs, quorum, advertised listeners)"
-                    .to_owned(),
-            );
+        if let Some(kafka) = &step.allow.kafka {
+            grants.push(shown(&kafka.describe()));
         }
         if grants.is_empty() {
             lines.push("  grants   none (deny all)".to_owned());

@@ -48,3 +48,30 @@ pub const ZOOKEEPER_DOWN: &str = "zookeeper.down";
 pub const ZOOKEEPER_NO_QUORUM: &str = "zookeeper.no-quorum";
 /// ZooKeeper is slow or backlogged.
 pub const ZOOKEEPER_DEGRADED: &str = "zookeeper.degraded";
+/// The producer's `bootstrap.servers` names no reachable listener of the cluster (wrong port,
+/// a typo in a host name, a missing entry).
+pub const CONFIG_BOOTSTRAP: &str = "config.bootstrap";
+/// `acks=0` or `acks=1`: records count as sent but are lost when the leader fails.
+pub const CONFIG_ACKS_WEAK: &str = "config.acks-weak";
+/// `retries` is 0 or too low: one transient error drops the record.
+pub const CONFIG_RETRIES: &str = "config.retries";
+/// `enable.idempotence=true` contradicted by acks, retries or max-in-flight: the producer
+/// refuses to start, or idempotence is silently off.
+pub const CONFIG_IDEMPOTENCE: &str = "config.idempotence";
+/// `delivery.timeout.ms` shorter than `linger.ms + request.timeout.ms`: the Java producer
+/// refuses to start.
+pub const CONFIG_DELIVERY_TIMEOUT: &str = "config.delivery-timeout";
+/// The producer's maximum request size exceeds what the topic or broker accepts.
+pub const CONFIG_MESSAGE_SIZE: &str = "config.message-size";
+/// Producer buffers or blocking limits so small that sends fail under normal load.
+pub const CONFIG_BUFFERS: &str = "config.buffers";
+/// A producer's send result is never checked: no callback, the future or error is dropped.
+pub const CLIENT_UNCHECKED_SEND: &str = "client.unchecked-send";
+/// Buffered records are never flushed before the producer goes away or the process exits.
+pub const CLIENT_NO_FLUSH: &str = "client.no-flush";
+/// A producer is never closed.
+pub const CLIENT_NOT_CLOSED: &str = "client.not-closed";
+/// A librdkafka-based producer is never polled: delivery reports are never served.
+pub const CLIENT_NO_POLL: &str = "client.no-poll";
+/// Delivery errors are only logged at debug or trace level, invisible in production.
+pub const CLIENT_ERRORS_HIDDEN: &str = "client.errors-hidden";

@@ -257,9 +257,9 @@ pub mod kafka {
     }
 
     pub use super::wit::kafka::{
-        Broker, BrokerLogDirs, Cluster, ConfigEntry, ConfigResource, ConfigResult, LogDir,
-        Partition, Quorum, ResourceKind, Topic, Voter, describe_configs, describe_log_dirs,
-        describe_quorum, metadata,
+        Broker, BrokerLogDirs, Cluster, ConfigEntry, ConfigResource, ConfigResult, DeliveryFailure,
+        LogDir, Partition, ProbeRequest, ProbeResult, Quorum, ResourceKind, Topic, Voter,
+        describe_configs, describe_log_dirs, describe_quorum, metadata, produce_probe,
     };
 }
 

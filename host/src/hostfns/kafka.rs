@@ -4,10 +4,16 @@
 use super::StepState;
 use crate::wit::HostError;
 use crate::wit::triage::plugin::kafka::{
-    BrokerLogDirs, Cluster, ConfigResource, ConfigResult, Host, Quorum,
+    BrokerLogDirs, Cluster, ConfigResource, ConfigResult, Host, ProbeRequest, ProbeResult, Quorum,
 };
 
 impl StepState {
+    fn connection(&self) -> Result<std::sync::Arc<crate::kafka::KafkaConnection>, HostError> {
+        self.env.kafka.clone().ok_or_else(|| {
+            HostError::Unavailable("no Kafka connection: pass --bootstrap HOST:PORT".into())
+        })
+    }
+
     fn kafka(&self) -> Result<std::sync::Arc<crate::kafka::KafkaConnection>, HostError> {
         self.env
             .grant
@@ -47,6 +53,16 @@ impl Host for StepState {
         let kafka = self.kafka()?;
         let deadline = self.deadline();
         kafka.log_dirs(&brokers, deadline).await
+    }
+
+    async fn produce_probe(&mut self, request: ProbeRequest) -> Result<ProbeResult, HostError> {
+        self.env
+            .grant
+            .check_kafka_produce(&request.topic)
+            .map_err(HostError::Denied)?;
+        let kafka = self.connection()?;
+        let deadline = self.deadline();
+        kafka.produce_probe(&request, deadline).await
     }
 
     async fn describe_quorum(&mut self) -> Result<Option<Quorum>, HostError> {

@@ -9,6 +9,7 @@
 //! Every call is bounded twice: by the configured per-call timeout and by the calling step's
 //! deadline. A cluster that does not answer becomes `unavailable` quickly, never a hang.
 
+pub mod probe;
 pub mod settings;
 pub mod wire;
 
@@ -323,6 +324,27 @@ impl KafkaConnection {
             voters: partition.current_voters.iter().map(voter).collect(),
             observers: partition.observers.iter().map(voter).collect(),
         }))
+    }
+
+    /// Produce and read back probe records (see [`probe`]).
+    pub async fn produce_probe(
+        &self,
+        request: &crate::wit::triage::plugin::kafka::ProbeRequest,
+        deadline: Instant,
+    ) -> Result<crate::wit::triage::plugin::kafka::ProbeResult, HostError> {
+        if self.settings.bootstrap.trim().is_empty() {
+            return Err(HostError::Unavailable(
+                "no Kafka bootstrap servers: pass --bootstrap HOST:PORT".into(),
+            ));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let asked = Duration::from_millis(request.timeout_ms.into());
+        let budget = if asked.is_zero() {
+            left
+        } else {
+            asked.min(left)
+        };
+        probe::run(&self.settings, request, budget).await
     }
 
     /// Log directories of each broker (all live brokers when `brokers` is empty).

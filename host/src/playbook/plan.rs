@@ -10,7 +10,7 @@ use super::model::{Playbook, When};
 use super::problem::{PlaybookError, Problem};
 use super::template::expand;
 use super::validate::{closest, dependencies, inputs_used, parse_memory, parse_timeout};
-use crate::caps::{FileRule, Grant, NetRule};
+use crate::caps::{FileRule, Grant, KafkaAccess, NetRule};
 
 /// Default wall-clock budget of a step.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -132,7 +132,15 @@ pub fn plan(
             .collect();
         let mut grant = Grant {
             sys: step.allow.sys,
-            kafka: step.allow.kafka,
+            kafka: step.allow.kafka.as_ref().map(|access| match access {
+                KafkaAccess::Read => KafkaAccess::Read,
+                KafkaAccess::Produce(topics) => KafkaAccess::Produce(
+                    topics
+                        .iter()
+                        .map(|t| expand(t, values).unwrap_or_else(|_| t.clone()))
+                        .collect(),
+                ),
+            }),
             ..Grant::default()
         };
         let mut params = serde_json::Map::new();

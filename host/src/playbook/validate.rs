@@ -291,6 +291,12 @@ fn check_inputs(source: &str, playbook: &Playbook, step: &Step, problems: &mut V
     for entry in step.allow.net.iter().chain(&step.allow.files) {
         report(&entry.value, &entry.span, "a grant");
     }
+    if let Some(crate::caps::KafkaAccess::Produce(topics)) = &step.allow.kafka {
+        // Topic names carry no span of their own; point at the step's plugin.
+        for topic in topics {
+            report(topic, &step.plugin.span, "a produce grant");
+        }
+    }
 }
 
 /// Grants without placeholders can be checked now; the rest after substitution.

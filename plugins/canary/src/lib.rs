@@ -1,0 +1,371 @@
+//! `canary`: the direct answer to "are events being dropped?". Sends uniquely keyed records
+//! to a topic with the application's own producer settings (read from its
+//! `producer.properties`), waits for every delivery report, reads the records back, and
+//! accounts for each one: delivered, failed (with the client's error name, the words the
+//! application's logs would show), lost after acknowledgement, duplicated.
+//!
+//! It writes only to the topic its step is granted (`kafka: Produce(["topic"])`).
+//!
+//! Params: `topic` (required), `producer_config` (the application's properties file, if
+//! granted), `count` (default 20), `payload_bytes` (default 100), `read_back` (default
+//! true), `timeout_ms` (default 15000).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use triage_sdk::kafka::{self, ProbeRequest, ProbeResult};
+use triage_sdk::{
+    Check, Finding, HostError, PluginInfo, Report, RunError, cause, export_check, files,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    topic: String,
+    #[serde(default)]
+    producer_config: Option<String>,
+    #[serde(default = "default_count")]
+    count: u32,
+    #[serde(default = "default_payload")]
+    payload_bytes: u32,
+    #[serde(default = "default_true")]
+    read_back: bool,
+    #[serde(default = "default_timeout")]
+    timeout_ms: u32,
+}
+
+fn default_count() -> u32 {
+    20
+}
+fn default_payload() -> u32 {
+    100
+}
+fn default_true() -> bool {
+    true
+}
+fn default_timeout() -> u32 {
+    15_000
+}
+
+/// Java client keys and their librdkafka equivalents; values carry over unchanged.
+const JAVA_TO_LIBRDKAFKA: &[(&str, &str)] = &[
+    ("acks", "acks"),
+    ("retries", "retries"),
+    ("retry.backoff.ms", "retry.backoff.ms"),
+    ("linger.ms", "linger.ms"),
+    ("request.timeout.ms", "request.timeout.ms"),
+    ("delivery.timeout.ms", "message.timeout.ms"),
+    ("max.request.size", "message.max.bytes"),
+    ("batch.size", "batch.size"),
+    ("compression.type", "compression.type"),
+    ("enable.idempotence", "enable.idempotence"),
+    ("max.in.flight.requests.per.connection", "max.in.flight"),
+];
+
+/// librdkafka keys an application may already use; passed as they are.
+const LIBRDKAFKA_KEYS: &[&str] = &[
+    "request.required.acks",
+    "message.send.max.retries",
+    "queue.buffering.max.ms",
+    "message.timeout.ms",
+    "message.max.bytes",
+    "batch.num.messages",
+    "compression.codec",
+    "max.in.flight",
+    "queue.buffering.max.messages",
+    "queue.buffering.max.kbytes",
+];
+
+/// Bytes of framing a record needs beyond its payload; a probe at the configured request
+/// size leaves this much room.
+const RECORD_OVERHEAD: u32 = 512;
+
+struct Canary;
+
+impl Check for Canary {
+    type Params = Params;
+
+    fn info() -> PluginInfo {
+        PluginInfo::new(
+            "canary",
+            "End-to-end canary with the application's producer settings: delivered, failed, lost, duplicated",
+        )
+        .param("topic", "Topic to write probe records to (must be granted with kafka: Produce)", true)
+        .param("producer_config", "The application's producer properties file", false)
+        .param("count", "Records to send (default 20)", false)
+        .param("payload_bytes", "Payload size of each record (default 100)", false)
+        .param("read_back", "Read the records back to detect loss (default true)", false)
+        .param("timeout_ms", "Time for delivery and read-back (default 15000)", false)
+        .needs("kafka")
+        .needs("files")
+    }
+
+    fn run(params: Params) -> Result<Report, RunError> {
+        let (settings, assumed) = match &params.producer_config {
+            Some(path) if !path.is_empty() => match files::read(path, 1 << 20) {
+                Ok(content) => producer_settings(&content.text),
+                Err(error) => {
+                    return Err(RunError::failed(format!(
+                        "cannot read {path}: {}",
+                        error.reason()
+                    )));
+                }
+            },
+            _ => (
+                Vec::new(),
+                "no producer config given: librdkafka defaults".to_owned(),
+            ),
+        };
+        let large = settings
+            .iter()
+            .find(|(k, _)| k == "message.max.bytes")
+            .and_then(|(_, v)| v.parse::<u32>().ok())
+            .map_or(0, |size| size.saturating_sub(RECORD_OVERHEAD));
+        triage_sdk::log::progress(&format!(
+            "sending {} records to {}",
+            params.count, params.topic
+        ));
+        let request = ProbeRequest {
+            topic: params.topic.clone(),
+            count: params.count,
+            payload_bytes: params.payload_bytes,
+            large_payload_bytes: large,
+            settings: settings.clone(),
+            read_back: params.read_back,
+            timeout_ms: params.timeout_ms,
+        };
+        let result = match kafka::produce_probe(&request) {
+            Ok(result) => result,
+            Err(error @ (HostError::Unavailable(_) | HostError::Timeout)) => {
+                return Ok(kafka::unavailable_report("produce-probe", &error));
+            }
+            Err(HostError::Invalid(why)) => return Err(RunError::InvalidParams(why)),
+            Err(error) => return Err(error.into()),
+        };
+        Ok(report(&params, &result, &settings, &assumed, large))
+    }
+}
+
+export_check!(Canary);
+
+/// The application's producer settings in librdkafka's names, and a sentence saying what
+/// was taken from where.
+fn producer_settings(properties: &str) -> (Vec<(String, String)>, String) {
+    let parsed: HashMap<String, String> =
+        java_properties::read(properties.as_bytes()).unwrap_or_default();
+    let mut settings = Vec::new();
+    for (java, librdkafka) in JAVA_TO_LIBRDKAFKA {
+        if let Some(value) = parsed.get(*java) {
+            settings.push((librdkafka.to_string(), value.trim().to_owned()));
+        }
+    }
+    for key in LIBRDKAFKA_KEYS {
+        if let Some(value) = parsed.get(*key)
+            && !settings.iter().any(|(k, _)| k == key)
+        {
+            settings.push((key.to_string(), value.trim().to_owned()));
+        }
+    }
+    if let Some(memory) = parsed
+        .get("buffer.memory")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        settings.push((
+            "queue.buffering.max.kbytes".into(),
+            (memory / 1024).max(1).to_string(),
+        ));
+    }
+    settings.sort();
+    let described = if settings.is_empty() {
+        "the producer config sets no delivery setting: librdkafka defaults".to_owned()
+    } else {
+        let keys: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("the application's settings: {}", keys.join(", "))
+    };
+    (settings, described)
+}
+
+fn report(
+    params: &Params,
+    result: &ProbeResult,
+    settings: &[(String, String)],
+    assumed: &str,
+    large: u32,
+) -> Report {
+    let mut report = Report::new("");
+    for failure in &result.failures {
+        // Records that expired after retries: the broker's answer to a single attempt says
+        // why (NOT_ENOUGH_REPLICAS, ...), and that is the cause to rank.
+        let underlying = result
+            .single_attempt_error
+            .as_deref()
+            .filter(|_| failure.code == "_MSG_TIMED_OUT");
+        let (cause_key, fix) = explain(underlying.unwrap_or(&failure.code), large);
+        let mut title = format!(
+            "{} of {} canary records to {} failed with {}",
+            failure.count, result.sent, params.topic, failure.code
+        );
+        if let Some(code) = underlying {
+            title.push_str(&format!(": the broker answers {code}"));
+        }
+        let mut finding = Finding::fail(
+            format!(
+                "canary.{}",
+                failure.code.trim_start_matches('_').to_lowercase()
+            ),
+            title,
+        )
+        .cause(cause_key)
+        .evidence("kafka.produce-probe", &failure.example);
+        if let Some(code) = underlying {
+            finding = finding.evidence(
+                "kafka.produce-probe",
+                format!("one record sent without retries: {code}"),
+            );
+        }
+        report.push(finding.evidence("kafka.produce-probe", assumed).fix(fix));
+    }
+    if result.lost > 0 {
+        report.push(
+            Finding::fail(
+                "canary.lost",
+                format!("{} acknowledged canary records were not found when reading {} back", result.lost, params.topic),
+            )
+            .cause("canary.lost")
+            .evidence("kafka.produce-probe", format!("delivered {}, read back {}", result.delivered, result.read_back))
+            .fix("Acknowledged records vanished: check acks (acks=all), unclean.leader.election.enable=false and min.insync.replicas ≥ 2 on the topic."),
+        );
+    }
+    if result.duplicated > 0 {
+        report.push(
+            Finding::warn("canary.duplicated", format!("{} canary records were written more than once", result.duplicated))
+                .cause("canary.duplicated")
+                .evidence("kafka.produce-probe", assumed)
+                .fix("Retries without idempotence duplicate records: set enable.idempotence=true (with acks=all)."),
+        );
+    }
+    let ms = |us: u64| us as f64 / 1000.0;
+    let summary = format!(
+        "{} of {} records delivered{}; p50 {:.1} ms, p99 {:.1} ms",
+        result.delivered,
+        result.sent,
+        if params.read_back {
+            format!(", {} read back", result.read_back)
+        } else {
+            String::new()
+        },
+        ms(result.latency_p50_us),
+        ms(result.latency_p99_us)
+    );
+    let mut report = report
+        .summary(summary)
+        .fact("sent", result.sent)
+        .fact("delivered", result.delivered)
+        .fact(
+            "failed",
+            result.failures.iter().map(|f| f.count).sum::<u32>(),
+        )
+        .fact("lost", result.lost)
+        .fact("duplicated", result.duplicated)
+        .fact(
+            "latency_p50_ms",
+            format!("{:.1}", ms(result.latency_p50_us)),
+        )
+        .fact(
+            "latency_p95_ms",
+            format!("{:.1}", ms(result.latency_p95_us)),
+        )
+        .fact(
+            "latency_p99_ms",
+            format!("{:.1}", ms(result.latency_p99_us)),
+        );
+    for failure in &result.failures {
+        report.push_fact(format!("error.{}", failure.code), failure.count);
+    }
+    report.push_fact(
+        "settings",
+        settings
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    report
+}
+
+/// The cause a delivery error supports, and what to do about it.
+fn explain(code: &str, large: u32) -> (&'static str, String) {
+    match code {
+        "NOT_ENOUGH_REPLICAS" | "NOT_ENOUGH_REPLICAS_AFTER_APPEND" => (
+            cause::ISR_BELOW_MIN,
+            "The partition's ISR is below min.insync.replicas, so acks=all writes are refused: \
+             restore the missing brokers (see the ISR check)."
+                .into(),
+        ),
+        "_MSG_TIMED_OUT" | "_TIMED_OUT_WAITING" | "REQUEST_TIMED_OUT" => (
+            cause::PRODUCER_EXPIRED,
+            "Records expired before a broker acknowledged them (delivery.timeout.ms): the leader \
+             is unreachable, down or overloaded — see the connectivity and cluster checks."
+                .into(),
+        ),
+        "_QUEUE_FULL" => (
+            cause::CONFIG_BUFFERS,
+            "The producer's local queue is full: the brokers are not keeping up, or buffer.memory \
+             / queue.buffering.max.messages is too small for the send rate."
+                .into(),
+        ),
+        "MSG_SIZE_TOO_LARGE" => (
+            cause::CONFIG_MESSAGE_SIZE,
+            format!(
+                "A {large}-byte record — what the application's max.request.size allows — is \
+                 larger than the topic or broker accepts (max.message.bytes / message.max.bytes): \
+                 lower max.request.size or raise the topic's max.message.bytes."
+            ),
+        ),
+        "UNKNOWN_TOPIC_OR_PART" | "_UNKNOWN_TOPIC" => (
+            cause::TOPIC_MISSING,
+            "The topic does not exist (and auto-creation is off): create it, or fix the topic name."
+                .into(),
+        ),
+        "TOPIC_AUTHORIZATION_FAILED" => (
+            cause::AUTH_DENIED,
+            "The client is not authorized to write to the topic: grant Write on it to the \
+             producer's principal."
+                .into(),
+        ),
+        "_ALL_BROKERS_DOWN" => (
+            cause::BROKER_DOWN,
+            "No broker is reachable: start the brokers, check the network path.".into(),
+        ),
+        _ => ("canary.failed", "See the client error above and the broker logs.".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_settings_become_librdkafka_settings() {
+        let (settings, described) = producer_settings(
+            "bootstrap.servers=k:9092\nacks=1\nretries=0\ndelivery.timeout.ms=30000\nmax.request.size=2097152\nbuffer.memory=33554432\n",
+        );
+        let get = |k: &str| {
+            settings
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("acks"), Some("1"));
+        assert_eq!(get("retries"), Some("0"));
+        assert_eq!(get("message.timeout.ms"), Some("30000"));
+        assert_eq!(get("message.max.bytes"), Some("2097152"));
+        assert_eq!(get("queue.buffering.max.kbytes"), Some("32768"));
+        assert_eq!(
+            get("bootstrap.servers"),
+            None,
+            "connection settings stay with the host"
+        );
+        assert!(described.contains("acks=1"));
+    }
+}

@@ -333,7 +333,14 @@ fn canary(lab: &Lab, topic: &str, granted: &str) -> Outcome {
                      allow: (kafka: Produce(["{granted}"])), timeout: "20s")])"#
         ),
     );
-    run(&["run", playbook.to_str().unwrap(), "--bootstrap", &lab.bootstrap, "--format", "json"])
+    run(&[
+        "run",
+        playbook.to_str().unwrap(),
+        "--bootstrap",
+        &lab.bootstrap,
+        "--format",
+        "json",
+    ])
 }
 
 #[test]
@@ -347,7 +354,13 @@ fn the_canary_delivers_and_reads_back_every_record_on_a_healthy_topic() {
     assert_eq!(step["facts"]["delivered"], "20", "{step}");
     assert_eq!(step["facts"]["lost"], "0", "{step}");
     assert_eq!(step["facts"]["duplicated"], "0", "{step}");
-    assert!(step["summary"].as_str().unwrap().starts_with("20 of 20 records delivered, 20 read back"), "{step}");
+    assert!(
+        step["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("20 of 20 records delivered, 20 read back"),
+        "{step}"
+    );
 }
 
 #[test]
@@ -362,7 +375,13 @@ fn the_canary_names_not_enough_replicas_behind_expired_records() {
     assert_eq!(step["status"], "fail", "{step}");
     let finding = &step["findings"][0];
     assert_eq!(finding["cause"], "isr.below-min", "{finding}");
-    assert!(finding["title"].as_str().unwrap().ends_with("the broker answers NOT_ENOUGH_REPLICAS"), "{finding}");
+    assert!(
+        finding["title"]
+            .as_str()
+            .unwrap()
+            .ends_with("the broker answers NOT_ENOUGH_REPLICAS"),
+        "{finding}"
+    );
     assert_eq!(step["facts"]["delivered"], "0", "{step}");
 }
 
@@ -373,5 +392,11 @@ fn the_canary_writes_only_to_its_granted_topic() {
     let outcome = canary(lab, "orders", "canary-only");
     let step = outcome.step("canary");
     assert_eq!(step["status"], "error", "{step}");
-    assert!(step["summary"].as_str().unwrap().contains("producing to `orders` is not granted"), "{step}");
+    assert!(
+        step["summary"]
+            .as_str()
+            .unwrap()
+            .contains("producing to `orders` is not granted"),
+        "{step}"
+    );
 }

@@ -20,6 +20,8 @@ pub struct Grant {
     pub sys: bool,
     /// What the step may do with the run's Kafka connection.
     pub kafka: Option<KafkaAccess>,
+    /// URL prefixes the step may GET (`http://host:port/path`).
+    pub http: Vec<String>,
 }
 
 /// Access to the Kafka cluster, through the host's clients.
@@ -249,6 +251,33 @@ impl Grant {
         }
     }
 
+    /// May the step GET `url`? Scheme, host and port must match a granted prefix exactly;
+    /// the path must start with the prefix's path.
+    pub fn check_http(&self, url: &str) -> Result<(), String> {
+        let allowed = self.http.iter().any(|prefix| {
+            let authority_end = |u: &str| {
+                u.strip_prefix("http://")
+                    .map_or(0, |r| 7 + r.find('/').unwrap_or(r.len()))
+            };
+            let (granted_authority, requested_authority) =
+                (&prefix[..authority_end(prefix)], &url[..authority_end(url)]);
+            granted_authority.eq_ignore_ascii_case(requested_authority)
+                && url.starts_with(prefix.as_str())
+        });
+        if allowed {
+            return Ok(());
+        }
+        let granted = if self.http.is_empty() {
+            "it has no http grant".to_owned()
+        } else {
+            format!("granted: {}", self.http.join(", "))
+        };
+        Err(format!(
+            "GET {url} is not granted to this step ({granted}); to allow it, add \"{url}\" to \
+             the step's `allow: (http: [...])`"
+        ))
+    }
+
     /// May the step read the cluster?
     pub fn check_kafka_read(&self) -> Result<(), String> {
         match self.kafka {
@@ -291,6 +320,9 @@ impl Grant {
         }
         if let Some(kafka) = &self.kafka {
             lines.push(kafka.describe());
+        }
+        if !self.http.is_empty() {
+            lines.push(format!("http GET: {}", self.http.join(", ")));
         }
         lines
     }
@@ -430,6 +462,33 @@ mod tests {
             grant.check_read(granted.join("missing").to_str().unwrap()),
             Err(FileDenied::Unavailable(_))
         ));
+    }
+
+    #[test]
+    fn http_grants_match_authority_exactly_and_path_by_prefix() {
+        let grant = Grant {
+            http: vec!["http://broker-1:7071/metrics".into()],
+            ..Grant::default()
+        };
+        assert!(grant.check_http("http://broker-1:7071/metrics").is_ok());
+        assert!(
+            grant
+                .check_http("http://broker-1:7071/metrics?name[]=x")
+                .is_ok()
+        );
+        assert!(grant.check_http("http://broker-1:7071/admin").is_err());
+        assert!(grant.check_http("http://broker-1:70710/metrics").is_err());
+        assert!(
+            grant
+                .check_http("http://broker-1:7071.evil/metrics")
+                .is_err()
+        );
+        assert!(
+            grant
+                .check_http("http://other:7071/metrics")
+                .unwrap_err()
+                .contains("allow: (http")
+        );
     }
 
     #[test]

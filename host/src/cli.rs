@@ -302,6 +302,12 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
         title: prepared.playbook.title.clone(),
         explains: prepared.playbook.explains.clone(),
         kafka: Some(Arc::new(KafkaConnection::new(settings))),
+        inputs: prepared
+            .playbook
+            .inputs
+            .iter()
+            .map(|(name, input)| (name.clone(), input.help.clone()))
+            .collect(),
     };
     let progress = Arc::new(Progress::new(args.verbose));
     let report = runner::run(runtime, &prepared.plugins, meta, steps, progress).await;
@@ -466,6 +472,9 @@ async fn explain(reference: &str, sets: &[String], engine: &EngineArgs) -> Resul
         }
         if let Some(kafka) = &step.allow.kafka {
             grants.push(shown(&kafka.describe()));
+        }
+        for url in &step.allow.http {
+            grants.push(format!("http GET: {}", shown(&url.value)));
         }
         if grants.is_empty() {
             lines.push("  grants   none (deny all)".to_owned());

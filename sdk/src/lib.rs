@@ -43,7 +43,7 @@
 //! - [`Check`] and [`export_check!`]: what an author writes.
 //! - [`Report`], [`Finding`], [`Evidence`], [`PluginInfo`]: the result types, with builders.
 //! - [`cause`]: the catalog of cause keys the host ranks findings by.
-//! - [`log`], [`net`], [`files`], [`sys`], [`kafka`]: host calls. Each returns `Result<_, HostError>`;
+//! - [`log`], [`net`], [`files`], [`sys`], [`kafka`], [`http`]: host calls. Each returns `Result<_, HostError>`;
 //!   a denied, timed-out or unavailable call is a value to turn into a finding, never a crash.
 //!
 //! The WIT bindings are generated in a private module; this crate re-exports an explicit list,
@@ -261,6 +261,15 @@ pub mod kafka {
         LogDir, Partition, ProbeRequest, ProbeResult, Quorum, ResourceKind, Topic, Voter,
         describe_configs, describe_log_dirs, describe_quorum, metadata, produce_probe,
     };
+}
+
+/// HTTP GET of granted URLs (e.g. a Prometheus metrics page). Needs `http: ["URL prefix"]`.
+///
+/// ```no_run
+/// let page = triage_sdk::http::get("http://broker-1:7071/metrics", 1 << 20, 3_000);
+/// ```
+pub mod http {
+    pub use super::wit::http::{Response, get};
 }
 
 /// Read-only access to granted files; scanning runs host-side.

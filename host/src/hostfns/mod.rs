@@ -6,6 +6,7 @@
 //! is reserved for a plugin that misbehaves.
 
 mod files;
+mod http;
 mod kafka;
 mod log;
 mod net;
@@ -23,6 +24,7 @@ use crate::caps::Grant;
 use crate::runtime::MemoryCap;
 use crate::wit::HostError;
 
+pub use self::http::parse_url;
 pub use self::log::{LogLevel, truncate};
 
 /// Receives what plugins say while they run (log lines, progress); the runner decides how to

@@ -104,9 +104,12 @@ pub struct Allow {
     /// CPU, memory, load, disk usage and process stats of this machine.
     #[serde(default)]
     pub sys: bool,
-    /// The run's Kafka connection: `kafka: Read`.
+    /// The run's Kafka connection: `kafka: Read`, or `kafka: Produce(["topic"])`.
     #[serde(default)]
     pub kafka: Option<crate::caps::KafkaAccess>,
+    /// URL prefixes the step may GET: `http: ["http://broker-1:7071/metrics"]`.
+    #[serde(default)]
+    pub http: Vec<Spanned<String>>,
 }
 
 /// A condition on an earlier step or an input.

@@ -40,8 +40,9 @@ pub struct PlannedStep {
     pub timeout: Duration,
     /// Memory budget.
     pub memory: usize,
-    /// Optional inputs it uses that have no value: the step is skipped, saying so.
-    pub unset_inputs: Vec<String>,
+    /// Why the step will not run, decided before the run: an optional input it uses has no
+    /// value, or its `when: InputSet(..)` input is empty.
+    pub skip: Option<String>,
 }
 
 /// A problem with `--set` values (not with the playbook text).
@@ -130,6 +131,23 @@ pub fn plan(
             .into_iter()
             .filter(|input| !values.contains_key(input))
             .collect();
+        let skip = if !unset_inputs.is_empty() {
+            let names: Vec<String> = unset_inputs.iter().map(|i| format!("`{i}`")).collect();
+            Some(format!(
+                "input{} {} not set",
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            ))
+        } else {
+            match step.when.as_ref().map(|w| &w.value) {
+                Some(When::InputSet(input))
+                    if values.get(input).is_none_or(|v| v.trim().is_empty()) =>
+                {
+                    Some(format!("input `{input}` not set"))
+                }
+                _ => None,
+            }
+        };
         let mut grant = Grant {
             sys: step.allow.sys,
             kafka: step.allow.kafka.as_ref().map(|access| match access {
@@ -163,6 +181,10 @@ pub fn plan(
             }
             for entry in &step.allow.files {
                 let expanded = expand(&entry.value, values).unwrap_or_default();
+                // An optional input left empty grants nothing (rather than everything).
+                if expanded.trim().is_empty() && !entry.value.trim().is_empty() {
+                    continue;
+                }
                 match FileRule::new(&expanded) {
                     Ok(rule) => grant.files.push(rule),
                     Err(error) => problems.push(Problem::new(
@@ -170,6 +192,12 @@ pub fn plan(
                         entry.source_span(),
                         "this grant",
                     )),
+                }
+            }
+            for entry in &step.allow.http {
+                let expanded = expand(&entry.value, values).unwrap_or_default();
+                if !expanded.trim().is_empty() {
+                    grant.http.push(expanded.trim().to_owned());
                 }
             }
             for (key, value) in &step.with {
@@ -203,7 +231,7 @@ pub fn plan(
                 .as_ref()
                 .and_then(|m| parse_memory(&m.value).ok())
                 .unwrap_or(DEFAULT_MEMORY),
-            unset_inputs,
+            skip,
         });
     }
     if problems.is_empty() {

@@ -288,7 +288,13 @@ fn check_inputs(source: &str, playbook: &Playbook, step: &Step, problems: &mut V
             report(&text, &value.span, "a param");
         }
     }
-    for entry in step.allow.net.iter().chain(&step.allow.files) {
+    for entry in step
+        .allow
+        .net
+        .iter()
+        .chain(&step.allow.files)
+        .chain(&step.allow.http)
+    {
         report(&entry.value, &entry.span, "a grant");
     }
     if let Some(crate::caps::KafkaAccess::Produce(topics)) = &step.allow.kafka {
@@ -308,6 +314,20 @@ fn check_grants(step: &Step, problems: &mut Vec<Problem>) {
             problems.push(
                 Problem::new(error.to_string(), entry.source_span(), "this grant")
                     .help("write host:port, host:first-last or [ipv6]:port"),
+            );
+        }
+    }
+    for entry in &step.allow.http {
+        if placeholders(&entry.value).is_empty()
+            && let Err(why) = crate::hostfns::parse_url(&entry.value)
+        {
+            problems.push(
+                Problem::new(
+                    format!("invalid http grant: {why}"),
+                    entry.source_span(),
+                    "this grant",
+                )
+                .help("write a URL prefix such as \"http://broker-1:7071/metrics\""),
             );
         }
     }
@@ -475,7 +495,13 @@ pub fn inputs_used(step: &Step) -> BTreeSet<String> {
             used.extend(placeholders(&text).into_iter().map(|p| p.name.to_owned()));
         }
     }
-    for entry in step.allow.net.iter().chain(&step.allow.files) {
+    for entry in step
+        .allow
+        .net
+        .iter()
+        .chain(&step.allow.files)
+        .chain(&step.allow.http)
+    {
         used.extend(
             placeholders(&entry.value)
                 .into_iter()

@@ -122,9 +122,16 @@ pub fn diagnose(
     let mut causes: Vec<Cause> = groups
         .into_iter()
         .map(|(key, group)| {
-            let explained = explains
+            let explained: Vec<String> = explains
                 .get(key.as_str())
-                .map_or(0, |s| s.iter().filter(|c| present.contains(**c)).count());
+                .map(|symptoms| {
+                    symptoms
+                        .iter()
+                        .filter(|c| present.contains(**c) && **c != key)
+                        .map(|c| (*c).to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
             group.into_cause(key, explained)
         })
         .collect();
@@ -186,7 +193,7 @@ impl Group {
             + 0.01 * (self.findings.len().min(50) as f64)
     }
 
-    fn into_cause(self, key: String, explained: usize) -> Cause {
+    fn into_cause(self, key: String, explained: Vec<String>) -> Cause {
         let severity = self.severity();
         let headline = self
             .findings
@@ -199,7 +206,8 @@ impl Group {
         };
         let base = if severity == Severity::Fail { 0.6 } else { 0.3 };
         let confidence =
-            (base + 0.15 * (self.steps.len() as f64 - 1.0) + 0.1 * explained as f64).min(0.99);
+            (base + 0.15 * (self.steps.len() as f64 - 1.0) + 0.1 * explained.len() as f64)
+                .min(0.99);
         let mut evidence: Vec<Evidence> = Vec::new();
         for e in self.findings.iter().flat_map(|f| &f.evidence) {
             if !evidence.contains(e) {
@@ -207,6 +215,7 @@ impl Group {
             }
         }
         Cause {
+            explains: explained,
             cause: key,
             severity,
             confidence: (confidence * 100.0).round() / 100.0,
@@ -296,6 +305,9 @@ mod tests {
             step("health", vec![finding("broker.down", Severity::Warn)]),
         ];
         assert_eq!(ranked(&steps), ["broker.down", "isr.below-min"]);
+        let diagnosis = diagnose(&steps, &BTreeMap::new());
+        assert_eq!(diagnosis[0].explains, ["isr.below-min"]);
+        assert!(diagnosis[1].explains.is_empty());
     }
 
     #[test]

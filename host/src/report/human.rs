@@ -57,6 +57,13 @@ pub fn write(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out)?;
     write_diagnosis(report, out)?;
+    if !report.next_steps.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{BOLD}What to look at next{BOLD:#}")?;
+        for hint in &report.next_steps {
+            writeln!(out, "  - {hint}")?;
+        }
+    }
     writeln!(out)?;
     write_totals(report, out)
 }
@@ -166,6 +173,9 @@ fn write_cause(rank: usize, cause: &Cause, out: &mut dyn Write) -> io::Result<()
             "    {DIM}… {} more (see --format json){DIM:#}",
             cause.evidence.len() - 5
         )?;
+    }
+    if !cause.explains.is_empty() {
+        writeln!(out, "    explains  {}", cause.explains.join(", "))?;
     }
     if let Some(fix) = &cause.fix {
         writeln!(out, "    fix       {fix}")?;

@@ -141,6 +141,9 @@ pub struct Cause {
     pub evidence: Vec<Evidence>,
     /// The fix.
     pub fix: Option<String>,
+    /// Other causes in this diagnosis that this one explains (its symptoms): fixing this
+    /// cause should clear them too.
+    pub explains: Vec<String>,
 }
 
 /// A whole run.
@@ -158,4 +161,7 @@ pub struct RunReport {
     pub steps: Vec<StepResult>,
     /// Causes, most likely first.
     pub diagnosis: Vec<Cause>,
+    /// What to look at next: checks that did not run for want of an input, and where to
+    /// look when every check passed but events still fail.
+    pub next_steps: Vec<String>,
 }

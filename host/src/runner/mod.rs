@@ -40,6 +40,8 @@ pub struct RunMeta {
     pub explains: BTreeMap<String, Vec<String>>,
     /// The run's Kafka clients, shared by every step granted `kafka`.
     pub kafka: Option<Arc<KafkaConnection>>,
+    /// Each input's help text, for hints about steps skipped for want of it.
+    pub inputs: BTreeMap<String, String>,
 }
 
 /// Run every planned step; never fails: a step that cannot run is a result with a reason.
@@ -121,7 +123,9 @@ pub async fn run(
         })
         .unwrap_or(Status::Pass);
     let diagnosis = diagnose(&steps, &meta.explains);
+    let next_steps = next_steps(&steps, &diagnosis, &meta.inputs);
     RunReport {
+        next_steps,
         playbook: meta.playbook,
         title: meta.title,
         status,
@@ -131,22 +135,53 @@ pub async fn run(
     }
 }
 
+/// Hints for the operator: each step skipped for want of an input (and how to give it), and
+/// where to look when nothing failed.
+fn next_steps(
+    steps: &[StepResult],
+    diagnosis: &[crate::report::model::Cause],
+    inputs: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut hints = Vec::new();
+    for step in steps.iter().filter(|s| s.status == Status::Skipped) {
+        let Some(input) = step
+            .summary
+            .strip_prefix("input `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name)
+        else {
+            continue;
+        };
+        let help = inputs
+            .get(input)
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
+        hints.push(format!(
+            "`{}` did not run: pass --set {input}=...{help} to check {}",
+            step.id,
+            step.title
+                .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ' ')
+        ));
+    }
+    let failed = diagnosis
+        .iter()
+        .any(|c| c.severity == crate::report::model::Severity::Fail);
+    if !failed {
+        hints.push(
+            "Every check that ran passed. If the application still sees TimeoutException or \
+             expired records on send, look at broker load during its peak (request-handler \
+             and network idle ratios), at the network path from the application's own host \
+             (run triage there), and at how the application handles delivery errors."
+                .to_owned(),
+        );
+    }
+    hints
+}
+
 /// Why a ready step should not run, if it should not.
 fn skip_reason(step: &PlannedStep, done: &HashMap<String, StepResult>) -> Option<String> {
-    if !step.unset_inputs.is_empty() {
-        return Some(format!(
-            "input{} {} not set",
-            if step.unset_inputs.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            step.unset_inputs
-                .iter()
-                .map(|i| format!("`{i}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+    if let Some(reason) = &step.skip {
+        return Some(reason.clone());
     }
     for need in &step.needs {
         let status = done[need].status;
@@ -162,9 +197,8 @@ fn skip_reason(step: &PlannedStep, done: &HashMap<String, StepResult>) -> Option
     }
     match &step.when {
         None => None,
-        Some(When::InputSet(input)) => {
-            Some(format!("input `{input}` not set")).filter(|_| step.unset_inputs.contains(input))
-        }
+        // Decided when planning: inputs are known before the run starts.
+        Some(When::InputSet(_)) => None,
         Some(When::Status { step: target, is }) => {
             let status = done[target].status;
             let accepted = is.iter().any(|name| status_of(*name) == status);

@@ -105,12 +105,18 @@ impl Check for IsrCheck {
         for topic in &topics {
             if let Some(error) = &topic.error {
                 if error.contains("UnknownTopic") {
-                    report.push(
-                        Finding::fail("topic.missing", format!("Topic `{}` does not exist", topic.name))
-                            .cause(cause::TOPIC_MISSING)
-                            .evidence("kafka.metadata", error)
-                            .fix("Create the topic with the intended partitions and replication factor, or fix the topic name the producer uses."),
-                    );
+                    let existing: Vec<&str> = cluster
+                        .topics
+                        .iter()
+                        .filter(|t| t.error.is_none())
+                        .map(|t| t.name.as_str())
+                        .collect();
+                    report.push(missing_topic(
+                        &topic.name,
+                        error,
+                        auto_create(&live),
+                        &existing,
+                    ));
                 }
                 continue;
             }
@@ -166,6 +172,77 @@ impl Check for IsrCheck {
 }
 
 export_check!(IsrCheck);
+
+/// The brokers' `auto.create.topics.enable`, if it can be read.
+fn auto_create(live: &BTreeSet<i32>) -> Option<bool> {
+    let id = live.iter().next()?;
+    let resource = ConfigResource {
+        kind: ResourceKind::Broker,
+        name: id.to_string(),
+    };
+    let results =
+        kafka::describe_configs(&[resource], &["auto.create.topics.enable".to_owned()]).ok()?;
+    let value = results.first()?.entries.first()?.value.clone()?;
+    Some(value == "true")
+}
+
+/// A topic the producer names that does not exist; whether auto-creation hides it, and
+/// which existing topic it may be a typo of.
+fn missing_topic(name: &str, error: &str, auto_create: Option<bool>, existing: &[&str]) -> Finding {
+    let close = existing
+        .iter()
+        .map(|t| (edit_distance(name, t), *t))
+        .filter(|(d, t)| *d <= 2.max(t.len() / 4))
+        .min()
+        .map(|(_, t)| t);
+    let typo = close
+        .map(|t| format!(" Did you mean `{t}`?"))
+        .unwrap_or_default();
+    let finding = match auto_create {
+        Some(true) => Finding::warn(
+            "topic.missing",
+            format!("Topic `{name}` does not exist; auto-creation will create it on the first write"),
+        )
+        .fix(format!(
+            "auto.create.topics.enable=true creates `{name}` with the broker defaults \
+             (num.partitions, default.replication.factor) on first use, so a typo in a topic \
+             name silently writes somewhere nobody reads.{typo} Create the topic explicitly, \
+             and consider auto.create.topics.enable=false."
+        )),
+        _ => Finding::fail(
+            "topic.missing",
+            format!("Topic `{name}` does not exist: writes to it are refused (UNKNOWN_TOPIC_OR_PARTITION)"),
+        )
+        .fix(format!(
+            "Create the topic with the intended partitions and replication factor \
+             (kafka-topics --create --topic {name} ...), or fix the topic name the producer \
+             uses.{typo}"
+        )),
+    };
+    let setting = match auto_create {
+        Some(value) => format!("auto.create.topics.enable={value}"),
+        None => "auto.create.topics.enable could not be read".to_owned(),
+    };
+    finding
+        .cause(cause::TOPIC_MISSING)
+        .evidence("kafka.metadata", error)
+        .evidence("kafka.describe-configs", setting)
+}
+
+/// Levenshtein distance, for "did you mean" on topic names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
 
 /// Effective `min.insync.replicas` per topic, falling back to the broker's setting.
 fn min_insync_replicas(topics: &[&Topic], live: &BTreeSet<i32>) -> BTreeMap<String, usize> {
@@ -336,6 +413,32 @@ mod tests {
             offline_replicas: Vec::new(),
             error: None,
         }
+    }
+
+    #[test]
+    fn missing_topics_say_whether_auto_creation_hides_them_and_suggest_typos() {
+        let off = missing_topic(
+            "ordres",
+            "UnknownTopicOrPartition",
+            Some(false),
+            &["orders", "payments"],
+        );
+        assert!(off.title.contains("writes to it are refused"));
+        assert!(
+            off.fix
+                .as_deref()
+                .unwrap()
+                .contains("Did you mean `orders`?")
+        );
+        let on = missing_topic(
+            "ordres",
+            "UnknownTopicOrPartition",
+            Some(true),
+            &["payments"],
+        );
+        assert!(on.title.contains("auto-creation will create it"));
+        assert!(!on.fix.as_deref().unwrap().contains("Did you mean"));
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -400,3 +400,85 @@ fn the_canary_writes_only_to_its_granted_topic() {
         "{step}"
     );
 }
+
+#[test]
+fn a_topic_config_remediation_is_a_dry_run_until_applied() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic(
+        "remedy",
+        1,
+        3,
+        &["min.insync.replicas=2", "retention.ms=3600000"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let playbook = write_playbook(
+        dir.path(),
+        &playbook_with_steps(
+            r#"Step(id: "lower", plugin: "topic-config", remediation: true,
+                    with: { "topic": "remedy", "key": "min.insync.replicas", "value": "1" },
+                    allow: (kafka: Admin))"#,
+        ),
+    );
+    let path = playbook.to_str().unwrap();
+    let dry = run(&[
+        "run",
+        path,
+        "--bootstrap",
+        &lab.bootstrap,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        dry.step("lower")["summary"],
+        "dry run: would set min.insync.replicas=1 on topic `remedy` (was 2); pass --apply to do it"
+    );
+    let applied = run(&[
+        "run",
+        path,
+        "--bootstrap",
+        &lab.bootstrap,
+        "--apply",
+        "--yes",
+        "--format",
+        "json",
+    ]);
+    let step = applied.step("lower");
+    assert_eq!(step["status"], "pass", "{step}");
+    assert!(
+        step["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("applied: set min.insync.replicas=1"),
+        "{step}"
+    );
+    // Incremental: the change took, and the topic's other settings are untouched.
+    let again = run(&[
+        "run",
+        path,
+        "--bootstrap",
+        &lab.bootstrap,
+        "--format",
+        "json",
+    ]);
+    assert!(
+        again.step("lower")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("(was 1)"),
+        "{}",
+        again.stdout
+    );
+    let describe = lab.run(&[
+        "cli",
+        "org.apache.kafka.tools.ConfigCommand",
+        "--bootstrap-server",
+        &lab.bootstrap,
+        "--describe",
+        "--entity-type",
+        "topics",
+        "--entity-name",
+        "remedy",
+    ]);
+    assert!(describe.contains("retention.ms=3600000"), "{describe}");
+}

@@ -22,6 +22,8 @@ pub struct Grant {
     pub kafka: Option<KafkaAccess>,
     /// URL prefixes the step may GET (`http://host:port/path`).
     pub http: Vec<String>,
+    /// Command lines the step may run, word for word (remediation steps only).
+    pub exec: Vec<Vec<String>>,
 }
 
 /// Access to the Kafka cluster, through the host's clients.
@@ -31,6 +33,8 @@ pub enum KafkaAccess {
     Read,
     /// `Read`, plus producing probe records to these topics, and only these.
     Produce(Vec<String>),
+    /// `Read`, plus changing topic configs (remediation steps only).
+    Admin,
 }
 
 impl KafkaAccess {
@@ -44,6 +48,7 @@ impl KafkaAccess {
                 "kafka: read, and produce probe records to {} only",
                 topics.join(", ")
             ),
+            KafkaAccess::Admin => "kafka: read, and alter topic configs".into(),
         }
     }
 }
@@ -281,13 +286,48 @@ impl Grant {
     /// May the step read the cluster?
     pub fn check_kafka_read(&self) -> Result<(), String> {
         match self.kafka {
-            Some(KafkaAccess::Read | KafkaAccess::Produce(_)) => Ok(()),
+            Some(KafkaAccess::Read | KafkaAccess::Produce(_) | KafkaAccess::Admin) => Ok(()),
             None => Err(
                 "Kafka access is not granted to this step; to allow it, add \
                          `kafka: Read` to the step's `allow`"
                     .into(),
             ),
         }
+    }
+
+    /// May the step change topic configs?
+    pub fn check_kafka_admin(&self) -> Result<(), String> {
+        match self.kafka {
+            Some(KafkaAccess::Admin) => Ok(()),
+            _ => Err(
+                "changing Kafka configs is not granted to this step; to allow it, use \
+                      `kafka: Admin` in a remediation step's `allow`"
+                    .into(),
+            ),
+        }
+    }
+
+    /// May the step run `command` (program and arguments)? Only an exact, word-for-word
+    /// match of a granted command line.
+    pub fn check_exec(&self, command: &[String]) -> Result<(), String> {
+        if self
+            .exec
+            .iter()
+            .any(|granted| granted.as_slice() == command)
+        {
+            return Ok(());
+        }
+        let line = command.join(" ");
+        let granted = if self.exec.is_empty() {
+            "it has no exec grant".to_owned()
+        } else {
+            let lines: Vec<String> = self.exec.iter().map(|c| c.join(" ")).collect();
+            format!("granted: {}", lines.join("; "))
+        };
+        Err(format!(
+            "running `{line}` is not granted to this step ({granted}); to allow it, add \
+             \"{line}\" to a remediation step's `allow: (exec: [...])`"
+        ))
     }
 
     /// May the step produce (probe records) to `topic`?
@@ -323,6 +363,9 @@ impl Grant {
         }
         if !self.http.is_empty() {
             lines.push(format!("http GET: {}", self.http.join(", ")));
+        }
+        for command in &self.exec {
+            lines.push(format!("exec: {}", command.join(" ")));
         }
         lines
     }
@@ -489,6 +532,32 @@ mod tests {
                 .unwrap_err()
                 .contains("allow: (http")
         );
+    }
+
+    #[test]
+    fn exec_grants_match_word_for_word() {
+        let grant = Grant {
+            exec: vec![vec!["systemctl".into(), "restart".into(), "kafka".into()]],
+            ..Grant::default()
+        };
+        let argv = |line: &str| {
+            line.split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert!(grant.check_exec(&argv("systemctl restart kafka")).is_ok());
+        assert!(
+            grant
+                .check_exec(&argv("systemctl restart kafka; rm -rf /"))
+                .is_err()
+        );
+        assert!(
+            grant
+                .check_exec(&argv("systemctl stop kafka"))
+                .unwrap_err()
+                .contains("granted: systemctl restart kafka")
+        );
+        assert!(Grant::default().check_kafka_admin().is_err());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::plugins::{self, LoadedPlugins, Origin};
 use crate::report::Format;
 use crate::report::model::Status;
 use crate::report::progress::Progress;
-use crate::runner::{self, RunMeta};
+use crate::runner::{self, Confirm, RemediationPolicy, RunMeta};
 use crate::runtime::{EngineError, Runtime};
 
 /// Diagnose broken Kafka pipelines: run a playbook of sandboxed checks, get a ranked diagnosis.
@@ -80,6 +80,13 @@ struct RunArgs {
     /// Show plugin log lines: -v info, -vv debug.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Carry out remediation steps (each asks for confirmation on a terminal). Without it,
+    /// remediations are dry runs that report exactly what they would do.
+    #[arg(long)]
+    apply: bool,
+    /// With --apply: do not ask for confirmation (needed when stdin is not a terminal).
+    #[arg(long, requires = "apply")]
+    yes: bool,
     #[command(flatten)]
     kafka: KafkaArgs,
     #[command(flatten)]
@@ -297,11 +304,19 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
         &prepared.playbook,
         &values,
     )?;
+    let progress = Arc::new(Progress::new(args.verbose));
     let meta = RunMeta {
         playbook: prepared.playbook.name.clone(),
         title: prepared.playbook.title.clone(),
         explains: prepared.playbook.explains.clone(),
         kafka: Some(Arc::new(KafkaConnection::new(settings))),
+        remediation: RemediationPolicy {
+            apply: args.apply,
+            confirm: Arc::new(TerminalConfirm {
+                yes: args.yes,
+                progress: progress.clone(),
+            }),
+        },
         inputs: prepared
             .playbook
             .inputs
@@ -309,7 +324,6 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
             .map(|(name, input)| (name.clone(), input.help.clone()))
             .collect(),
     };
-    let progress = Arc::new(Progress::new(args.verbose));
     let report = runner::run(runtime, &prepared.plugins, meta, steps, progress).await;
     let mut stdout = anstream::stdout().lock();
     match args.format {
@@ -322,6 +336,42 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
         Status::Fail | Status::Error => exit::CHECK_FAILED,
         Status::Pass | Status::Warn | Status::Skipped => exit::OK,
     })
+}
+
+/// Confirms remediations on the terminal: `--yes` confirms everything; without a terminal
+/// to ask on, nothing is confirmed.
+struct TerminalConfirm {
+    yes: bool,
+    progress: Arc<Progress>,
+}
+
+impl Confirm for TerminalConfirm {
+    fn confirm(&self, step: &str, title: &str, actions: &[String]) -> Result<(), String> {
+        use std::io::{BufRead, IsTerminal};
+        if self.yes {
+            return Ok(());
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err("--apply without --yes needs a terminal to confirm on".into());
+        }
+        let question = format!(
+            "Remediation `{step}` ({title}) will:\n{}\nProceed? [y/N] ",
+            actions
+                .iter()
+                .map(|a| format!("  - {a}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let answer = self.progress.suspend(|| {
+            eprint!("{question}");
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).map(|_| line)
+        });
+        match answer {
+            Ok(line) if matches!(line.trim(), "y" | "Y" | "yes") => Ok(()),
+            _ => Err("declined".into()),
+        }
+    }
 }
 
 async fn validate_files(files: &[PathBuf], engine: &EngineArgs) -> Result<u8, CliError> {

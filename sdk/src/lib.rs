@@ -43,7 +43,7 @@
 //! - [`Check`] and [`export_check!`]: what an author writes.
 //! - [`Report`], [`Finding`], [`Evidence`], [`PluginInfo`]: the result types, with builders.
 //! - [`cause`]: the catalog of cause keys the host ranks findings by.
-//! - [`log`], [`net`], [`files`], [`sys`], [`kafka`], [`http`]: host calls. Each returns `Result<_, HostError>`;
+//! - [`log`], [`net`], [`files`], [`sys`], [`kafka`], [`http`], [`exec`]: host calls. Each returns `Result<_, HostError>`;
 //!   a denied, timed-out or unavailable call is a value to turn into a finding, never a crash.
 //!
 //! The WIT bindings are generated in a private module; this crate re-exports an explicit list,
@@ -257,9 +257,10 @@ pub mod kafka {
     }
 
     pub use super::wit::kafka::{
-        Broker, BrokerLogDirs, Cluster, ConfigEntry, ConfigResource, ConfigResult, DeliveryFailure,
-        LogDir, Partition, ProbeRequest, ProbeResult, Quorum, ResourceKind, Topic, Voter,
-        describe_configs, describe_log_dirs, describe_quorum, metadata, produce_probe,
+        AlterResult, Broker, BrokerLogDirs, Cluster, ConfigEntry, ConfigResource, ConfigResult,
+        DeliveryFailure, LogDir, Partition, ProbeRequest, ProbeResult, Quorum, ResourceKind, Topic,
+        Voter, alter_topic_config, describe_configs, describe_log_dirs, describe_quorum, metadata,
+        produce_probe,
     };
 }
 
@@ -270,6 +271,15 @@ pub mod kafka {
 /// ```
 pub mod http {
     pub use super::wit::http::{Response, get};
+}
+
+/// Run a granted command (remediation steps only; done only with `triage run --apply`).
+///
+/// ```no_run
+/// let result = triage_sdk::exec::run(&["systemctl".into(), "restart".into(), "kafka".into()], 60_000);
+/// ```
+pub mod exec {
+    pub use super::wit::exec::{ExecResult, run};
 }
 
 /// Read-only access to granted files; scanning runs host-side.

@@ -4,7 +4,8 @@
 use super::StepState;
 use crate::wit::HostError;
 use crate::wit::triage::plugin::kafka::{
-    BrokerLogDirs, Cluster, ConfigResource, ConfigResult, Host, ProbeRequest, ProbeResult, Quorum,
+    AlterResult, BrokerLogDirs, Cluster, ConfigResource, ConfigResult, Host, ProbeRequest,
+    ProbeResult, Quorum, ResourceKind,
 };
 
 impl StepState {
@@ -63,6 +64,46 @@ impl Host for StepState {
         let kafka = self.connection()?;
         let deadline = self.deadline();
         kafka.produce_probe(&request, deadline).await
+    }
+
+    async fn alter_topic_config(
+        &mut self,
+        topic: String,
+        key: String,
+        value: String,
+    ) -> Result<AlterResult, HostError> {
+        self.env
+            .grant
+            .check_kafka_admin()
+            .map_err(HostError::Denied)?;
+        let kafka = self.connection()?;
+        let deadline = self.deadline();
+        let resource = ConfigResource {
+            kind: ResourceKind::Topic,
+            name: topic.clone(),
+        };
+        let previous = kafka
+            .describe_configs(&[resource], std::slice::from_ref(&key), deadline)
+            .await?
+            .into_iter()
+            .next()
+            .and_then(|r| r.entries.into_iter().next())
+            .filter(|e| !e.is_default)
+            .and_then(|e| e.value);
+        let was = previous.as_deref().unwrap_or("its default");
+        let apply = self
+            .env
+            .actions
+            .record(format!("set {key}={value} on topic `{topic}` (was {was})"));
+        if apply {
+            kafka
+                .alter_topic_config(&topic, &key, &value, deadline)
+                .await?;
+        }
+        Ok(AlterResult {
+            applied: apply,
+            previous,
+        })
     }
 
     async fn describe_quorum(&mut self) -> Result<Option<Quorum>, HostError> {

@@ -5,6 +5,7 @@
 //! down, malformed request) into a `host-error` value. Nothing here traps on purpose: a trap
 //! is reserved for a plugin that misbehaves.
 
+mod exec;
 mod files;
 mod http;
 mod kafka;
@@ -57,6 +58,37 @@ pub struct StepEnv {
     pub events: Arc<dyn StepEvents>,
     /// The run's Kafka clients, when the run has a Kafka connection.
     pub kafka: Option<Arc<crate::kafka::KafkaConnection>>,
+    /// Changes the step makes (or, in a dry run, would make).
+    pub actions: Arc<ActionLog>,
+}
+
+/// The changes one step makes: every `exec` and config change is recorded here, and is
+/// only carried out when the run was started with `--apply`.
+#[derive(Debug, Default)]
+pub struct ActionLog {
+    apply: bool,
+    recorded: std::sync::Mutex<Vec<String>>,
+}
+
+impl ActionLog {
+    /// A log for a dry run (`apply: false`) or a real one.
+    pub fn new(apply: bool) -> ActionLog {
+        ActionLog {
+            apply,
+            recorded: Default::default(),
+        }
+    }
+
+    /// Record `action`; returns whether to carry it out.
+    pub fn record(&self, action: String) -> bool {
+        self.recorded.lock().expect("action log").push(action);
+        self.apply
+    }
+
+    /// What was recorded, in order.
+    pub fn recorded(&self) -> Vec<String> {
+        self.recorded.lock().expect("action log").clone()
+    }
 }
 
 /// The data of one step's Store.

@@ -347,6 +347,51 @@ impl KafkaConnection {
         probe::run(&self.settings, request, budget).await
     }
 
+    /// Set one topic config with IncrementalAlterConfigs, leaving the others alone (the
+    /// legacy AlterConfigs librdkafka offers would reset every unspecified key).
+    pub async fn alter_topic_config(
+        &self,
+        topic: &str,
+        key: &str,
+        value: &str,
+        deadline: Instant,
+    ) -> Result<(), HostError> {
+        use kafka_protocol::messages::IncrementalAlterConfigsRequest;
+        use kafka_protocol::messages::incremental_alter_configs_request::{
+            AlterConfigsResource, AlterableConfig,
+        };
+        /// Resource type 2 is a topic; operation 0 is SET.
+        const TOPIC: i8 = 2;
+        const SET: i8 = 0;
+        let mut connection = self.any_broker(deadline).await?;
+        let request = IncrementalAlterConfigsRequest::default().with_resources(vec![
+            AlterConfigsResource::default()
+                .with_resource_type(TOPIC)
+                .with_resource_name(StrBytes::from_string(topic.to_owned()))
+                .with_configs(vec![
+                    AlterableConfig::default()
+                        .with_name(StrBytes::from_string(key.to_owned()))
+                        .with_config_operation(SET)
+                        .with_value(Some(StrBytes::from_string(value.to_owned()))),
+                ]),
+        ]);
+        let response = connection
+            .call("IncrementalAlterConfigs", &request)
+            .await
+            .map_err(|e| HostError::Unavailable(format!("IncrementalAlterConfigs: {e}")))?;
+        match response.responses.first() {
+            Some(r) if r.error_code != 0 => Err(HostError::Invalid(format!(
+                "the broker refused {key}={value} on `{topic}`: error code {}{}",
+                r.error_code,
+                r.error_message
+                    .as_ref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Log directories of each broker (all live brokers when `brokers` is empty).
     pub async fn log_dirs(
         &self,

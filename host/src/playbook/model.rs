@@ -89,6 +89,10 @@ pub struct Step {
     /// Memory budget, e.g. `"64MiB"`; default 256 MiB.
     #[serde(default)]
     pub memory: Option<Spanned<String>>,
+    /// A remediation changes things: without `--apply` it runs as a dry run that reports
+    /// exactly what it would do; with `--apply` it asks for confirmation (unless `--yes`).
+    #[serde(default)]
+    pub remediation: bool,
 }
 
 /// A step's grants. Everything not listed is denied.
@@ -110,6 +114,9 @@ pub struct Allow {
     /// URL prefixes the step may GET: `http: ["http://broker-1:7071/metrics"]`.
     #[serde(default)]
     pub http: Vec<Spanned<String>>,
+    /// Exact command lines a remediation step may run: `exec: ["systemctl restart kafka"]`.
+    #[serde(default)]
+    pub exec: Vec<Spanned<String>>,
 }
 
 /// A condition on an earlier step or an input.

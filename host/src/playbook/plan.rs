@@ -40,6 +40,8 @@ pub struct PlannedStep {
     pub timeout: Duration,
     /// Memory budget.
     pub memory: usize,
+    /// A remediation: dry run unless `--apply`.
+    pub remediation: bool,
     /// Why the step will not run, decided before the run: an optional input it uses has no
     /// value, or its `when: InputSet(..)` input is empty.
     pub skip: Option<String>,
@@ -152,6 +154,7 @@ pub fn plan(
             sys: step.allow.sys,
             kafka: step.allow.kafka.as_ref().map(|access| match access {
                 KafkaAccess::Read => KafkaAccess::Read,
+                KafkaAccess::Admin => KafkaAccess::Admin,
                 KafkaAccess::Produce(topics) => KafkaAccess::Produce(
                     topics
                         .iter()
@@ -194,6 +197,13 @@ pub fn plan(
                     )),
                 }
             }
+            for entry in &step.allow.exec {
+                let expanded = expand(&entry.value, values).unwrap_or_default();
+                let argv: Vec<String> = expanded.split_whitespace().map(str::to_owned).collect();
+                if !argv.is_empty() {
+                    grant.exec.push(argv);
+                }
+            }
             for entry in &step.allow.http {
                 let expanded = expand(&entry.value, values).unwrap_or_default();
                 if !expanded.trim().is_empty() {
@@ -231,6 +241,7 @@ pub fn plan(
                 .as_ref()
                 .and_then(|m| parse_memory(&m.value).ok())
                 .unwrap_or(DEFAULT_MEMORY),
+            remediation: step.remediation,
             skip,
         });
     }

@@ -317,6 +317,24 @@ fn check_grants(step: &Step, problems: &mut Vec<Problem>) {
             );
         }
     }
+    // Changing things is for remediation steps only, so that `--apply` governs all of it.
+    let changes =
+        !step.allow.exec.is_empty() || step.allow.kafka == Some(crate::caps::KafkaAccess::Admin);
+    if changes && !step.remediation {
+        let span = step
+            .allow
+            .exec
+            .first()
+            .map_or(step.id.source_span(), |e| e.source_span());
+        problems.push(
+            Problem::new(
+                format!("step `{}` may change things (exec or kafka: Admin) but is not a remediation", step.id.value),
+                span,
+                "this grant",
+            )
+            .help("add `remediation: true` to the step: it then runs as a dry run unless `triage run --apply`"),
+        );
+    }
     for entry in &step.allow.http {
         if placeholders(&entry.value).is_empty()
             && let Err(why) = crate::hostfns::parse_url(&entry.value)

@@ -43,6 +43,11 @@ impl Progress {
         }
     }
 
+    /// Hide the spinners while `work` uses the terminal (a confirmation prompt).
+    pub fn suspend<T>(&self, work: impl FnOnce() -> T) -> T {
+        self.multi.suspend(work)
+    }
+
     fn println(&self, line: &str) {
         if self.live {
             let _ = self.multi.println(line);

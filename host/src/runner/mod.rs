@@ -7,6 +7,8 @@
 
 mod step;
 
+pub use step::{Confirm, RemediationPolicy};
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
@@ -42,6 +44,8 @@ pub struct RunMeta {
     pub kafka: Option<Arc<KafkaConnection>>,
     /// Each input's help text, for hints about steps skipped for want of it.
     pub inputs: BTreeMap<String, String>,
+    /// Whether remediation steps may change things, and who confirms.
+    pub remediation: RemediationPolicy,
 }
 
 /// Run every planned step; never fails: a step that cannot run is a result with a reason.
@@ -90,8 +94,9 @@ pub async fn run(
                 let runtime = runtime.clone();
                 let step_events: Arc<dyn RunEvents> = events.clone();
                 let kafka = meta.kafka.clone();
+                let policy = meta.remediation.clone();
                 running.spawn(async move {
-                    step::execute(&runtime, &plugin, step, step_events, kafka).await
+                    step::execute(&runtime, &plugin, step, step_events, kafka, policy).await
                 });
             }
         }

@@ -5,20 +5,77 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::RunEvents;
-use crate::hostfns::{StepEnv, StepEvents};
+use crate::hostfns::{ActionLog, StepEnv, StepEvents};
 use crate::kafka::KafkaConnection;
 use crate::playbook::plan::PlannedStep;
 use crate::report::model::{Status, StepResult};
 use crate::runtime::{Plugin, RunOutcome, Runtime, StepLimits};
 
-/// Run one step's plugin within its budget.
+/// Asks the operator before a remediation changes anything.
+pub trait Confirm: Send + Sync {
+    /// `Ok` to go ahead; `Err` says why not (declined, no terminal to ask on).
+    fn confirm(&self, step: &str, title: &str, actions: &[String]) -> Result<(), String>;
+}
+
+/// How remediation steps behave in this run.
+#[derive(Clone)]
+pub struct RemediationPolicy {
+    /// `--apply`: carry changes out (after confirmation); otherwise dry runs only.
+    pub apply: bool,
+    /// Who confirms.
+    pub confirm: Arc<dyn Confirm>,
+}
+
+/// Run one step. A remediation first runs as a dry run that records what it would change;
+/// only with `--apply`, and once confirmed, does it run again for real.
 pub async fn execute(
     runtime: &Runtime,
     plugin: &Plugin,
     step: PlannedStep,
     events: Arc<dyn RunEvents>,
     kafka: Option<Arc<KafkaConnection>>,
+    policy: RemediationPolicy,
 ) -> StepResult {
+    let started = Instant::now();
+    let (mut dry, actions) =
+        run_once(runtime, plugin, &step, events.clone(), kafka.clone(), false).await;
+    if !step.remediation || actions.is_empty() || dry.status == Status::Error {
+        return dry;
+    }
+    let plan = actions.join("; ");
+    if !policy.apply {
+        dry.status = Status::Skipped;
+        dry.summary = format!("dry run: would {plan}; pass --apply to do it");
+        return dry;
+    }
+    let confirm = policy.confirm.clone();
+    let (id, title) = (step.id.clone(), step.title.clone());
+    let answer = tokio::task::spawn_blocking(move || confirm.confirm(&id, &title, &actions))
+        .await
+        .unwrap_or_else(|e| Err(format!("confirmation failed: {e}")));
+    if let Err(reason) = answer {
+        dry.status = Status::Skipped;
+        dry.summary = format!("not applied ({reason}): would {plan}");
+        return dry;
+    }
+    let (mut applied, done) = run_once(runtime, plugin, &step, events, kafka, true).await;
+    applied.duration_ms = started.elapsed().as_millis() as u64;
+    applied.summary = format!("applied: {}; {}", done.join("; "), applied.summary);
+    applied
+}
+
+/// Run the step's plugin once within its budget; returns the result and the changes it
+/// made (or, when `apply` is false, would have made).
+async fn run_once(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    step: &PlannedStep,
+    events: Arc<dyn RunEvents>,
+    kafka: Option<Arc<KafkaConnection>>,
+    apply: bool,
+) -> (StepResult, Vec<String>) {
+    let step = step.clone();
+    let actions = Arc::new(ActionLog::new(apply));
     let started = Instant::now();
     let limits = StepLimits {
         timeout: step.timeout,
@@ -32,6 +89,7 @@ pub async fn execute(
         deadline: started + step.timeout,
         events,
         kafka,
+        actions: actions.clone(),
     };
     let params = step.params.to_string();
     let outcome = runtime.run(plugin, &params, env, limits).await;
@@ -73,7 +131,7 @@ pub async fn execute(
             );
         }
     }
-    result
+    (result, actions.recorded())
 }
 
 /// A step that did not run.

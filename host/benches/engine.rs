@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use triage::hostfns::{NoEvents, StepEnv};
+use triage::hostfns::{ActionLog, NoEvents, StepEnv};
 use triage::runtime::{RunOutcome, Runtime, StepLimits};
 
 #[allow(dead_code)] // only the trivial guest is benchmarked
@@ -46,6 +46,7 @@ fn step_overhead(c: &mut Criterion) {
         deadline: tokio::time::Instant::now() + limits.timeout,
         events: Arc::new(NoEvents),
         kafka: None,
+        actions: Arc::new(ActionLog::new(false)),
     };
 
     let mut group = c.benchmark_group("step");

@@ -17,37 +17,10 @@ use std::process::{Command, Stdio};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-struct Lab {
-    dir: PathBuf,
-    bootstrap: String,
-}
+#[path = "support/lab.rs"]
+mod lab;
 
-impl Lab {
-    fn run(&self, args: &[&str]) -> String {
-        let output = Command::new(root().join("tests/lab/lab"))
-            .args(args)
-            .env("LAB_DIR", &self.dir)
-            .env("LAB_HEAP", "-Xms256m -Xmx1g")
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "lab {args:?} failed");
-        String::from_utf8(output.stdout).unwrap()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        self.run(&["down"]);
-    }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use lab::{Lab, root};
 
 /// Run a command to completion; returns its stdout and its own peak RSS in MiB (from
 /// `wait4`, so other children of the bench do not count).
@@ -82,22 +55,7 @@ fn run_measured(command: &mut Command) -> (Vec<u8>, f64) {
 }
 
 fn isr_at_scale(c: &mut Criterion) {
-    let base = if std::path::Path::new("/dev/shm").is_dir() {
-        PathBuf::from("/dev/shm")
-    } else {
-        std::env::temp_dir()
-    };
-    let mut lab = Lab {
-        dir: base.join(format!("triage-bench-{}", std::process::id())),
-        bootstrap: String::new(),
-    };
-    let pid = std::process::id().to_string();
-    let env = lab.run(&["up", "--brokers", "3", "--watch", &pid]);
-    lab.bootstrap = env
-        .lines()
-        .find_map(|l| l.strip_prefix("BOOTSTRAP="))
-        .unwrap()
-        .to_owned();
+    let lab = Lab::start("isr", 3, Some("-Xms256m -Xmx1g"));
     lab.run(&[
         "topics",
         "--count",

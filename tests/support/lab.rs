@@ -40,7 +40,16 @@ impl Lab {
                 bootstrap: String::new(),
             };
             let pid = std::process::id().to_string();
-            let out = lab.run(&["up", "--brokers", "3", "--watch", &pid]);
+            // Auto-creation off, as in most production clusters: a missing topic stays missing.
+            let out = lab.run(&[
+                "up",
+                "--brokers",
+                "3",
+                "--config",
+                "auto.create.topics.enable=false",
+                "--watch",
+                &pid,
+            ]);
             lab.bootstrap = value_of(&out, "BOOTSTRAP");
             lab
         })

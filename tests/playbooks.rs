@@ -34,15 +34,20 @@ fn invalid_playbooks_are_refused_with_located_errors() {
 
 #[test]
 fn shipped_playbooks_are_valid() {
-    let outcome = run(&["validate", "playbooks/connectivity.ron"]);
+    let outcome = run(&[
+        "validate",
+        "playbooks/connectivity.ron",
+        "playbooks/kafka-cluster.ron",
+        "playbooks/kafka-producer-drops.ron",
+    ]);
     assert_eq!(outcome.code, 0, "{outcome:?}");
-    assert!(
-        outcome
-            .stdout
-            .contains("ok: playbooks/connectivity.ron (2 steps)"),
-        "{}",
-        outcome.stdout
-    );
+    for expected in [
+        "ok: playbooks/connectivity.ron (2 steps)",
+        "ok: playbooks/kafka-cluster.ron (4 steps)",
+        "ok: playbooks/kafka-producer-drops.ron (",
+    ] {
+        assert!(outcome.stdout.contains(expected), "{}", outcome.stdout);
+    }
 }
 
 #[test]

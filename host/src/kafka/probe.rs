@@ -153,6 +153,7 @@ pub async fn run(
         }
     }
 
+    dispose(producer);
     let single_attempt_error = if failures.contains_key("_MSG_TIMED_OUT") {
         single_attempt(&config, &request.topic, &run_id, deadline).await
     } else {
@@ -221,7 +222,9 @@ async fn single_attempt(
         .key(&key)
         .payload("triage single attempt");
     let future = producer.send_result(record).ok()?;
-    match tokio::time::timeout_at(deadline, future).await {
+    let outcome = tokio::time::timeout_at(deadline, future).await;
+    dispose(producer);
+    match outcome {
         Ok(Ok(Err((error, _)))) => Some(error_name(&error)),
         _ => None,
     }
@@ -273,10 +276,20 @@ async fn read_back(
             }
         }
         let duplicated = seen.values().filter(|n| **n > 1).count() as u32;
+        // Closing a consumer leaves its group and waits for its threads: not our business
+        // once the records are counted.
+        dispose(consumer);
         (seen.len() as u32, duplicated)
     })
     .await
     .unwrap_or((0, 0))
+}
+
+/// Drop a librdkafka client on a detached thread: its destructor waits for its broker
+/// threads, which takes seconds when brokers are down, and the step has its answer already.
+/// (Not `spawn_blocking`: the runtime's shutdown would wait for it.)
+fn dispose<T: Send + 'static>(client: T) {
+    std::thread::spawn(move || drop(client));
 }
 
 /// librdkafka's own name for a delivery error (`_MSG_TIMED_OUT`, `NOT_ENOUGH_REPLICAS`,

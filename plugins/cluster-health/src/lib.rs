@@ -66,34 +66,8 @@ impl Check for ClusterHealth {
                 .map(|b| b.split(',').filter(|s| !s.trim().is_empty()).count() as u32)
         });
 
-        for id in &missing {
-            let examples: Vec<String> = cluster
-                .topics
-                .iter()
-                .flat_map(|t| t.partitions.iter().map(move |p| (t, p)))
-                .filter(|(_, p)| p.replicas.contains(id))
-                .take(5)
-                .map(|(t, p)| {
-                    format!(
-                        "{}-{}: replicas {:?}, ISR {:?}",
-                        t.name, p.id, p.replicas, p.isr
-                    )
-                })
-                .collect();
-            let mut finding = Finding::fail(
-                "broker.down",
-                format!("Broker {id} is down: it holds replicas but is not registered"),
-            )
-            .cause(cause::BROKER_DOWN)
-            .evidence("kafka.metadata", format!("registered brokers: {:?}", live))
-            .fix(format!(
-                "Restart broker {id} (e.g. `systemctl restart kafka` on its host) and read its \
-                 server.log for why it stopped (disk full, OOM, fenced)."
-            ));
-            for example in examples {
-                finding = finding.evidence("kafka.metadata", example);
-            }
-            report.push(finding);
+        if !missing.is_empty() {
+            report.push(brokers_down(&cluster, &missing, &live));
         }
         if let Some(expected) = expected
             && (live.len() as u32) < expected
@@ -171,6 +145,45 @@ impl Check for ClusterHealth {
 }
 
 export_check!(ClusterHealth);
+
+/// One finding for every broker that holds replicas but is not registered, quoting a few
+/// of the partitions that lost a replica with it.
+fn brokers_down(cluster: &Cluster, missing: &[i32], live: &BTreeSet<i32>) -> Finding {
+    let ids = join(missing).replace(',', ", ");
+    let (noun, verb) = if missing.len() == 1 {
+        ("Broker", "is")
+    } else {
+        ("Brokers", "are")
+    };
+    let mut finding = Finding::fail(
+        "broker.down",
+        format!("{noun} {ids} {verb} down: holding replicas but not registered"),
+    )
+    .cause(cause::BROKER_DOWN)
+    .evidence("kafka.metadata", format!("registered brokers: {live:?}"))
+    .fix(format!(
+        "Restart {} {ids} (e.g. `systemctl restart kafka` on {} host) and read the server.log \
+         for why it stopped (disk full, OOM, fenced).",
+        noun.to_lowercase(),
+        if missing.len() == 1 { "its" } else { "each" }
+    ));
+    let affected = cluster
+        .topics
+        .iter()
+        .flat_map(|t| t.partitions.iter().map(move |p| (t, p)))
+        .filter(|(_, p)| p.replicas.iter().any(|r| missing.contains(r)))
+        .take(5);
+    for (topic, partition) in affected {
+        finding = finding.evidence(
+            "kafka.metadata",
+            format!(
+                "{}-{}: replicas {:?}, ISR {:?}",
+                topic.name, partition.id, partition.replicas, partition.isr
+            ),
+        );
+    }
+    finding
+}
 
 /// Broker ids that hold replicas but are not registered: the cluster expects them.
 fn missing_brokers(cluster: &Cluster, live: &BTreeSet<i32>) -> Vec<i32> {

@@ -105,10 +105,12 @@ impl Check for IsrCheck {
         for topic in &topics {
             if let Some(error) = &topic.error {
                 if error.contains("UnknownTopic") {
-                    let existing: Vec<&str> = cluster
-                        .topics
+                    // The metadata asked for holds only the requested topics; a typo is
+                    // judged against every topic the cluster has.
+                    let all = kafka::metadata(&[]).map(|c| c.topics).unwrap_or_default();
+                    let existing: Vec<&str> = all
                         .iter()
-                        .filter(|t| t.error.is_none())
+                        .filter(|t| t.error.is_none() && !t.internal)
                         .map(|t| t.name.as_str())
                         .collect();
                     report.push(missing_topic(

@@ -9,7 +9,7 @@
 //! Params: `topic`, `key`, `value` (all required).
 
 use serde::Deserialize;
-use triage_sdk::{Check, Finding, PluginInfo, Report, RunError, export_check, kafka};
+use triage_sdk::{Check, Finding, PluginInfo, Report, RunError, Status, export_check, kafka};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +36,9 @@ impl Check for TopicConfig {
     }
 
     fn run(params: Params) -> Result<Report, RunError> {
+        if let Some(reason) = nothing_to_do(&params)? {
+            return Ok(Report::new(format!("no change: {reason}")).status(Status::Skipped));
+        }
         let result = kafka::alter_topic_config(&params.topic, &params.key, &params.value)?;
         let was = result.previous.as_deref().unwrap_or("the default");
         let change = format!(
@@ -58,3 +61,43 @@ impl Check for TopicConfig {
 }
 
 export_check!(TopicConfig);
+
+/// Why no change is needed, if none is: the topic does not exist, or — for
+/// `min.insync.replicas` — no partition's ISR is below it (lowering it would weaken
+/// durability for nothing).
+fn nothing_to_do(params: &Params) -> Result<Option<String>, RunError> {
+    let cluster = kafka::metadata(std::slice::from_ref(&params.topic))?;
+    let Some(topic) = cluster.topics.iter().find(|t| t.name == params.topic) else {
+        return Ok(Some(format!("topic `{}` not found", params.topic)));
+    };
+    if topic.error.is_some() {
+        return Ok(Some(format!("topic `{}` does not exist", params.topic)));
+    }
+    if params.key != "min.insync.replicas" {
+        return Ok(None);
+    }
+    let resource = kafka::ConfigResource {
+        kind: kafka::ResourceKind::Topic,
+        name: params.topic.clone(),
+    };
+    let current: Option<usize> =
+        kafka::describe_configs(&[resource], std::slice::from_ref(&params.key))?
+            .first()
+            .and_then(|r| r.entries.first())
+            .and_then(|e| e.value.as_deref())
+            .and_then(|v| v.parse().ok());
+    let Some(current) = current else {
+        return Ok(None);
+    };
+    let below = topic
+        .partitions
+        .iter()
+        .filter(|p| p.isr.len() < current)
+        .count();
+    Ok((below == 0).then(|| {
+        format!(
+            "no partition of `{}` has fewer in-sync replicas than min.insync.replicas={current}",
+            params.topic
+        )
+    }))
+}

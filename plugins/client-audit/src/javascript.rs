@@ -1,0 +1,402 @@
+//! JavaScript and TypeScript: kafkajs (and the KafkaJS-compatible API of
+//! `@confluentinc/kafka-javascript`, which has the same shape).
+//!
+//! kafkajs `producer.send({ topic, messages })` returns a promise that rejects when the
+//! write fails (after retries). Flagged:
+//!
+//! - **unchecked send**: a send whose promise is neither awaited, returned, assigned, passed
+//!   on, nor given a rejection handler (`.catch`, or `.then(ok, fail)`); `void send(...)`;
+//!   `.then(ok)` or `.finally(...)` alone; a concise arrow returning it to a caller that
+//!   discards it (`forEach`, `setInterval`, event listeners); a `.catch(() => {})` or an
+//!   empty `catch` around an awaited send.
+//! - **errors hidden**: a `.catch` handler or `catch` block around an awaited send whose only
+//!   reaction is `logger.debug` / `console.debug`.
+//! - **not closed**: a producer created here (`kafka.producer()`) that is never
+//!   `disconnect()`ed.
+//!
+//! A send counts when its receiver is a producer created in the file, or is named like one
+//! (`producer`, `this.eventProducer`) in a file that imports kafkajs, or when its payload has
+//! kafkajs' shape (`{ topic, messages }`) — so a producer passed in from elsewhere is still
+//! judged, and an AMQP or job-queue "producer" is not. kafkajs
+//! has no client-side buffer to flush (a send resolves once the broker acknowledged), so
+//! there is no flush check; node-rdkafka's callback API is not covered.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::model::{FileAudit, Issue, Kind};
+use crate::reaction::{self, Reaction};
+use crate::source::{
+    Context, Source, ends_with_assignment, last_identifier, offset_in, split_arguments,
+};
+
+fn regex(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("valid regex")
+}
+
+static KAFKAJS_IMPORT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"['"](?:kafkajs|@confluentinc/kafka-javascript)['"]"#));
+static PRODUCER_NEW: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b([A-Za-z_$][\w$]*)\s*\.\s*producer\s*\("));
+static TYPED: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b([A-Za-z_$][\w$]*)\s*\??\s*:\s*Producer\b"));
+static BINDING: LazyLock<Regex> = LazyLock::new(|| regex(r"([A-Za-z_$][\w$]*)\s*(?::[^=]*)?=$"));
+static SEND: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:this\s*\.\s*)?([A-Za-z_$][\w$]*)\s*\.\s*(send|sendBatch)\s*\("));
+static KAFKAJS_PAYLOAD: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^\{[\s\S]*\b(?:topic\b[\s\S]*\bmessages|topicMessages)\b"));
+static CATCH_HANDLER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^\.catch\s*\(\s*(?:async\s+)?(?:\(\s*([A-Za-z_$][\w$]*)?\s*(?::[^)]*)?\)|([A-Za-z_$][\w$]*)|function\s*[\w$]*\s*\(\s*([A-Za-z_$][\w$]*)?[^)]*\))\s*(?:=>)?\s*",
+    )
+});
+
+/// Callers that throw away what their callback returns: a promise returned there is lost.
+const DISCARDING: &[&str] = &[
+    "forEach",
+    "setInterval",
+    "setTimeout",
+    "setImmediate",
+    "on",
+    "once",
+    "addListener",
+];
+
+/// Audit one JavaScript or TypeScript file.
+pub fn audit(source: &Source) -> FileAudit {
+    let mut audit = FileAudit {
+        calls: source.calls(),
+        ..FileAudit::default()
+    };
+    let script = Script { source };
+    let imports_kafkajs = KAFKAJS_IMPORT.is_match(source.text());
+    let mut names: BTreeSet<String> = if imports_kafkajs {
+        TYPED
+            .captures_iter(source.code())
+            .map(|c| c[1].to_owned())
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    script.producers(imports_kafkajs, &mut names, &mut audit);
+    script.sends(imports_kafkajs, &names, &mut audit);
+    audit
+}
+
+struct Script<'a> {
+    source: &'a Source,
+}
+
+impl Script<'_> {
+    fn code(&self) -> &str {
+        self.source.code()
+    }
+
+    /// `kafka.producer()` calls: counted, named, and checked for a `disconnect()`.
+    fn producers(
+        &self,
+        imports_kafkajs: bool,
+        names: &mut BTreeSet<String>,
+        audit: &mut FileAudit,
+    ) {
+        for found in PRODUCER_NEW.captures_iter(self.code()) {
+            let client = &found[1];
+            if !imports_kafkajs && !client.to_lowercase().contains("kafka") {
+                continue;
+            }
+            let whole = found.get(0).expect("match");
+            let Some(close) = self.source.partner(whole.end() - 1) else {
+                continue;
+            };
+            audit.producers += 1;
+            let context = self.source.context(whole.start(), close + 1);
+            if context.enclosing.is_some()
+                || context.before.starts_with("return")
+                || !ends_with_assignment(context.before)
+            {
+                continue;
+            }
+            let Some(binding) = BINDING.captures(context.before) else {
+                continue;
+            };
+            let name = binding[1].to_owned();
+            let line = self.source.line(whole.start());
+            let module_level = self.source.enclosing(whole.start()).is_none();
+            audit.issues.push(
+                Issue::new(
+                    Kind::NotClosed,
+                    line,
+                    format!(
+                        "Producer `{name}` is never disconnected: in-flight requests are cut \
+                         off at shutdown and its connections leak"
+                    ),
+                    format!(
+                        "`await {name}.disconnect()` on shutdown (e.g. in a `SIGTERM` handler), \
+                         after the last send has been awaited."
+                    ),
+                )
+                .unless(&[&name], &["disconnect"])
+                .shared(module_level)
+                .about_producer(line),
+            );
+            names.insert(name);
+        }
+    }
+
+    fn sends(&self, imports_kafkajs: bool, names: &BTreeSet<String>, audit: &mut FileAudit) {
+        for found in SEND.captures_iter(self.code()) {
+            let name = &found[1];
+            let whole = found.get(0).expect("match");
+            let open = whole.end() - 1;
+            let Some(close) = self.source.partner(open) else {
+                continue;
+            };
+            let arguments = split_arguments(&self.code()[open + 1..close]);
+            let shaped = arguments
+                .first()
+                .is_some_and(|a| KAFKAJS_PAYLOAD.is_match(a));
+            // Without the import, only a kafkajs-shaped payload says a `producer.send` is
+            // Kafka's: AMQP and job-queue clients have producers too.
+            let named = imports_kafkajs && name.to_lowercase().contains("producer");
+            if !shaped && !names.contains(name) && !named {
+                continue;
+            }
+            audit.send_sites += 1;
+            let line = self.source.line(whole.start());
+            let call = format!("{name}.{}", &found[2]);
+            let context = self.source.context(whole.start(), close + 1);
+            self.judge(&call, line, whole.start(), &context, audit);
+        }
+    }
+
+    fn judge(
+        &self,
+        call: &str,
+        line: usize,
+        at: usize,
+        context: &Context<'_>,
+        audit: &mut FileAudit,
+    ) {
+        let chain = context.after;
+        if chain.contains(".catch(") {
+            self.judge_catch_handler(call, line, chain, audit);
+            return;
+        }
+        // Awaited, returned or stored, the promise (chain included) carries a rejection to
+        // whoever holds it.
+        if context.before.split_whitespace().last() == Some("await") {
+            for (catch_at, reaction) in reaction::enclosing_catches(self.source, at) {
+                report_reaction(reaction, self.source.line(catch_at), audit);
+            }
+            return;
+        }
+        if self.promise_kept(context) {
+            return;
+        }
+        let rejection_handled = chain
+            .strip_prefix(".then")
+            .and_then(|then| then.trim_start().strip_prefix('('))
+            .is_some_and(|rest| {
+                let open = offset_in(self.code(), rest) - 1;
+                let close = self.source.partner(open).unwrap_or(open);
+                split_arguments(&self.code()[open + 1..close]).len() >= 2
+            });
+        if rejection_handled {
+            return;
+        }
+        if chain.starts_with(".then") || chain.starts_with(".finally") {
+            audit.issues.push(no_rejection_handler(call, line));
+            return;
+        }
+        audit.issues.push(Issue::new(
+            Kind::UncheckedSend,
+            line,
+            format!(
+                "`{call}(...)` is not awaited and has no `.catch`: a failed send becomes an \
+                 unhandled rejection nobody checks"
+            ),
+            format!(
+                "`await {call}(...)` inside a `try {{ }} catch (err) {{ logger.error(...) }}`, \
+                 or chain `.catch(err => logger.error('send failed', err))`."
+            ),
+        ));
+    }
+
+    /// Is the promise awaited later, returned, stored or handed to something that keeps it?
+    fn promise_kept(&self, context: &Context<'_>) -> bool {
+        let before = context.before;
+        if before == "void" || before.ends_with(" void") {
+            return false;
+        }
+        if let Some(paren) = context.enclosing {
+            let callee = last_identifier(&self.code()[..paren]);
+            return !(before.ends_with("=>") && DISCARDING.contains(&callee));
+        }
+        ["return", "yield", "await"]
+            .iter()
+            .any(|keyword| before.starts_with(keyword))
+            || ends_with_assignment(before)
+            || before.ends_with("=>")
+    }
+
+    /// `.catch(handler)`: does the handler do anything visible with the error?
+    fn judge_catch_handler(&self, call: &str, line: usize, chain: &str, audit: &mut FileAudit) {
+        let from = chain.find(".catch").unwrap_or(0);
+        let catch = &chain[from..];
+        let Some(handler) = CATCH_HANDLER.captures(catch) else {
+            return; // a named handler function: not followed
+        };
+        let error = handler
+            .get(1)
+            .or(handler.get(2))
+            .or(handler.get(3))
+            .map(|m| m.as_str());
+        let start = offset_in(self.code(), catch) + handler.get(0).expect("match").end();
+        let open_paren = offset_in(self.code(), catch) + catch.find('(').unwrap_or(0);
+        let end = self.source.partner(open_paren).unwrap_or(start);
+        let body = if self.code()[start..].starts_with('{') {
+            start + 1..self.source.partner(start).unwrap_or(start + 1)
+        } else {
+            start..end
+        };
+        let catch_line = self.source.line(offset_in(self.code(), catch));
+        let reaction = match error {
+            Some(error) => reaction::callback(self.source, body, error),
+            None => reaction::classify(self.source.statements_between(body.start, body.end)),
+        };
+        match reaction {
+            Reaction::Ignored => audit.issues.push(Issue::new(
+                Kind::UncheckedSend,
+                line,
+                format!("`{call}(...)` failures are swallowed by an empty `.catch`"),
+                "Log the error in the handler — `.catch(err => logger.error('send failed', \
+                 err))` — and alert, retry or fail the request.",
+            )),
+            reaction => report_reaction(reaction, catch_line, audit),
+        }
+    }
+}
+
+fn no_rejection_handler(call: &str, line: usize) -> Issue {
+    Issue::new(
+        Kind::UncheckedSend,
+        line,
+        format!(
+            "`{call}(...)` has no rejection handler (`.then` without one, or `.finally` only): a \
+             failed send is never checked"
+        ),
+        "Add `.catch(err => logger.error('send failed', err))`, or `await` the send in a \
+         `try`/`catch` that logs the error.",
+    )
+}
+
+fn report_reaction(reaction: Reaction, line: usize, audit: &mut FileAudit) {
+    match reaction {
+        Reaction::Handled => {}
+        Reaction::Ignored => audit.issues.push(Issue::new(
+            Kind::UncheckedSend,
+            line,
+            "This `catch` around a send is empty: a failed send is caught and ignored",
+            "Log the error with `logger.error(...)`, and alert, retry or fail the request.",
+        )),
+        Reaction::QuietLog => audit.issues.push(Issue::new(
+            Kind::ErrorsHidden,
+            line,
+            "Send failures are only logged at debug level: invisible at production log levels",
+            "Log send failures with `logger.error(...)` (or `warn`) including the error, and \
+             count them in a metric so that lost messages raise an alert.",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Audited, settle};
+    use crate::source::JAVASCRIPT;
+
+    fn issues(text: &str) -> Vec<(Kind, usize)> {
+        let files = [Audited {
+            path: "x.js".into(),
+            scope: "javascript".into(),
+            audit: audit(&Source::new(text, &JAVASCRIPT)),
+        }];
+        settle(&files)
+            .into_iter()
+            .map(|s| (s.issue.kind, s.issue.line))
+            .collect()
+    }
+
+    #[test]
+    fn promises_dropped_or_kept() {
+        let text = r#"const { Kafka } = require('kafkajs')
+const kafka = new Kafka({ brokers: ['localhost:9092'] })
+const producer = kafka.producer()
+
+async function publish(order) {
+  producer.send({ topic: 'orders', messages: [{ value: JSON.stringify(order) }] })
+  await producer.send({ topic: 'orders', messages: [] })
+  const result = await producer.send({ topic: 'orders', messages: [] })
+  void producer.send({ topic: 'orders', messages: [] })
+  producer.send({ topic: 'orders', messages: [] }).then(() => sent++)
+  producer.send({ topic: 'orders', messages: [] }).then(() => sent++, (err) => logger.error(err))
+  producer
+    .send({ topic: 'orders', messages: [] })
+    .catch((err) => logger.error('send failed', err))
+  orders.forEach((o) => producer.send({ topic: 'orders', messages: [o] }))
+  await Promise.all(orders.map((o) => producer.send({ topic: 'orders', messages: [o] })))
+  return producer.send({ topic: 'orders', messages: [] }).then(() => sent++)
+}
+"#;
+        assert_eq!(
+            issues(text),
+            [
+                (Kind::NotClosed, 3),
+                (Kind::UncheckedSend, 6),
+                (Kind::UncheckedSend, 9),
+                (Kind::UncheckedSend, 10),
+                (Kind::UncheckedSend, 15)
+            ]
+        );
+    }
+
+    #[test]
+    fn catch_handlers_and_blocks() {
+        let text = r#"import { Kafka } from 'kafkajs'
+
+export class Events {
+  constructor(kafka) {
+    this.producer = kafka.producer()
+  }
+  async emit(event) {
+    try {
+      await this.producer.send({ topic: 'events', messages: [event] })
+    } catch (err) {
+      logger.debug('send failed', err)
+    }
+    this.producer.send({ topic: 'events', messages: [event] }).catch(() => {})
+    this.producer.send({ topic: 'events', messages: [event] }).catch((e) => console.debug(e))
+  }
+  async stop() {
+    await this.producer.disconnect()
+  }
+}
+"#;
+        assert_eq!(
+            issues(text),
+            [
+                (Kind::ErrorsHidden, 10),
+                (Kind::UncheckedSend, 13),
+                (Kind::ErrorsHidden, 14)
+            ]
+        );
+    }
+
+    #[test]
+    fn injected_producers_are_recognised_by_the_payload() {
+        let text = "export async function audit(bus, entry) {\n  bus.send({ topic: 'audit', messages: [entry] })\n  socket.send({ type: 'ping' })\n  producer.send('jobs', entry)\n}\n";
+        assert_eq!(issues(text), [(Kind::UncheckedSend, 2)]);
+    }
+}

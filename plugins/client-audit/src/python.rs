@@ -1,0 +1,806 @@
+//! Python: kafka-python (`KafkaProducer`) and confluent-kafka (`Producer`,
+//! `SerializingProducer`).
+//!
+//! The two clients fail differently, so they are judged differently:
+//!
+//! - **kafka-python** `send()` returns a `FutureRecordMetadata`. Flagged: a future dropped
+//!   (not assigned, returned, passed on, `.get()`-ed, or given an errback); a future given only
+//!   `add_callback` (success), never `add_errback`; an errback or `except` around `.get()`
+//!   that only debug-logs (errors hidden) or does nothing. At interpreter exit kafka-python
+//!   closes the producer with `timeout=0`, dropping what is still buffered: a producer created
+//!   at script level (module level, in `main()` or under `if __name__ == "__main__"`) whose
+//!   sends do not all block, and that is never flushed or closed, is **no flush**; one never
+//!   closed is **not closed**.
+//! - **confluent-kafka** `produce()` returns nothing: the delivery report reaches the
+//!   `on_delivery`/`callback` function, and only while something calls `poll()` or `flush()`.
+//!   Flagged: `produce()` with no delivery callback (none set in the config as
+//!   `'on_delivery'` either, and no transaction whose commit would fail) is an **unchecked
+//!   send**; a callback that ignores `err` or only
+//!   debug-logs it; a producer never flushed (**no flush**: librdkafka's queue is lost at
+//!   exit); a producer never polled (**no poll**) when it is long-lived (an attribute), sends
+//!   in a loop, or is not flushed either — a one-shot `produce(); flush()` is fine.
+//!
+//! A module-level producer is usually imported elsewhere, so its `flush`/`close`/`poll` are
+//! looked for in every Python file audited; others only in their own file. A producer
+//! returned or yielded by a factory, or passed to a class (`Publisher(producer)`), belongs
+//! to its new owner and is not judged here. `aiokafka` and `faust` are not covered.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::model::{FileAudit, Issue, Kind};
+use crate::reaction::{Reaction, classify};
+use crate::source::{Context, Source, ends_with_assignment, mentions, offset_in, split_arguments};
+
+fn regex(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("valid regex")
+}
+
+static KAFKA_PYTHON_IMPORT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?m)^\s*(?:from\s+kafka(?:\.producer)?\s+import\b|import\s+kafka\b)"));
+static CONFLUENT_NEW: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:confluent_kafka\s*\.\s*)?(?:Serializing|Avro)?Producer\s*\("));
+static KAFKA_PYTHON_NEW: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:kafka\s*\.\s*)?KafkaProducer\s*\("));
+static BINDING: LazyLock<Regex> = LazyLock::new(|| regex(r"([A-Za-z_]\w*)\s*(?::[^=]*)?=$"));
+static PRODUCE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:self\s*\.\s*)?([A-Za-z_]\w*)\s*\.\s*produce\s*\("));
+static SEND: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:self\s*\.\s*)?([A-Za-z_]\w*)\s*\.\s*send\s*\("));
+static CALLBACK_ARGUMENT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b(?:callback|on_delivery)\s*=\s*"));
+static CONFIGURED_CALLBACK: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"['"]on_delivery['"]\s*:\s*(?:self\s*\.\s*)?([A-Za-z_]\w*)"#));
+static ERRBACK: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\.add_errback\s*\(\s*(?:self\s*\.\s*)?(lambda\b|[A-Za-z_]\w*)"));
+static LAMBDA: LazyLock<Regex> = LazyLock::new(|| regex(r"^lambda\s+([^:]*):(.*)$"));
+static LOOP_HEADER: LazyLock<Regex> = LazyLock::new(|| regex(r"^(?:async\s+)?(?:for|while)\b"));
+static MAIN_GUARD: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"^if\s+__name__\s*==\s*['"]\s*__main__\s*['"]|^def\s+main\s*\("#));
+
+/// Which parameter of a callback holds the error.
+#[derive(Clone, Copy)]
+enum ErrorParameter {
+    /// confluent-kafka's `on_delivery(err, msg)`.
+    First,
+    /// kafka-python's `add_errback(f, *args)` calls `f(*args, exception)`.
+    Last,
+}
+
+/// Audit one Python file.
+pub fn audit(source: &Source) -> FileAudit {
+    let mut audit = FileAudit {
+        calls: source.calls(),
+        ..FileAudit::default()
+    };
+    let python = Python { source };
+    if source.text().contains("confluent_kafka") {
+        python.confluent(&mut audit);
+    }
+    if KAFKA_PYTHON_IMPORT.is_match(source.text()) {
+        python.kafka_python(&mut audit);
+    }
+    audit
+}
+
+/// A producer created in this file and kept in a variable or attribute.
+struct Created {
+    name: String,
+    line: usize,
+    /// `self.producer = ...`: lives as long as its object.
+    attribute: bool,
+    /// Created at module level: other modules import it.
+    module_level: bool,
+}
+
+struct Python<'a> {
+    source: &'a Source,
+}
+
+impl Python<'_> {
+    fn code(&self) -> &str {
+        self.source.code()
+    }
+
+    /// Producers constructed with `pattern`, counted, with those this file owns returned.
+    fn created(&self, pattern: &Regex, audit: &mut FileAudit) -> Vec<Created> {
+        let mut created = Vec::new();
+        for found in pattern.find_iter(self.code()) {
+            let before = self.code()[..found.start()].trim_end();
+            if before.ends_with("class") || before.ends_with("def") || before.ends_with('.') {
+                continue;
+            }
+            let Some(close) = self.source.partner(found.end() - 1) else {
+                continue;
+            };
+            audit.producers += 1;
+            let context = self.source.context(found.start(), close + 1);
+            if context.enclosing.is_some() || !ends_with_assignment(context.before) {
+                continue;
+            }
+            let Some(binding) = BINDING.captures(context.before) else {
+                continue;
+            };
+            let name = binding[1].to_owned();
+            if self.handed_over(&name) {
+                continue;
+            }
+            let line = self.source.line(found.start());
+            created.push(Created {
+                attribute: context.before.starts_with("self.")
+                    || context.before.starts_with("cls."),
+                module_level: indent(self.source.code_line(line)) == 0,
+                name,
+                line,
+            });
+        }
+        created
+    }
+
+    /// Returned or yielded (a factory, a fixture), or passed to a class: owned elsewhere.
+    fn handed_over(&self, name: &str) -> bool {
+        let name = regex::escape(name);
+        regex(&format!(
+            r"\b(?:return|yield)\s+(?:self\s*\.\s*)?{name}\b|\b[A-Z]\w*\s*\((?:[^()]*[,(]\s*)?(?:\w+\s*=\s*)?(?:self\s*\.\s*)?{name}\s*[,)]"
+        ))
+        .is_match(self.code())
+    }
+
+    fn confluent(&self, audit: &mut FileAudit) {
+        let created = self.created(&CONFLUENT_NEW, audit);
+        let names: BTreeSet<&str> = created.iter().map(|c| c.name.as_str()).collect();
+        let configured = CONFIGURED_CALLBACK
+            .captures(self.source.text())
+            .map(|c| c[1].to_owned());
+        if let Some(callback) = &configured {
+            self.judge_function(callback, ErrorParameter::First, audit);
+        }
+        let mut in_loop = BTreeSet::new();
+        for found in PRODUCE.captures_iter(self.code()) {
+            let name = &found[1];
+            if !names.contains(name) && !name.to_lowercase().contains("producer") {
+                continue;
+            }
+            let whole = found.get(0).expect("match");
+            let Some(close) = self.source.partner(whole.end() - 1) else {
+                continue;
+            };
+            audit.send_sites += 1;
+            let line = self.source.line(whole.start());
+            if self.in_loop(line) {
+                in_loop.insert(name.to_owned());
+            }
+            let arguments = &self.code()[whole.end()..close];
+            match callback_argument(arguments) {
+                Some(value) => {
+                    let at = whole.end() + offset_in(arguments, value);
+                    self.judge_callback_value(value, at, ErrorParameter::First, audit);
+                }
+                // In a transaction, a failed delivery makes `commit_transaction` raise.
+                None if configured.is_some() || audit.has_call(name, "commit_transaction") => {}
+                None => audit.issues.push(Issue::new(
+                    Kind::UncheckedSend,
+                    line,
+                    format!(
+                        "`{name}.produce(...)` has no delivery callback: whether the message \
+                         was delivered is never checked"
+                    ),
+                    format!(
+                        "Pass `on_delivery=delivery_report` and log `err` at ERROR in it — `def \
+                         delivery_report(err, msg): if err is not None: log.error(\"delivery \
+                         failed: %s\", err)` — then call `{name}.poll(0)` after each produce."
+                    ),
+                )),
+            }
+        }
+        for producer in &created {
+            let name = &producer.name;
+            audit.issues.push(
+                Issue::new(
+                    Kind::NoFlush,
+                    producer.line,
+                    format!(
+                        "confluent-kafka producer `{name}` is never flushed: messages still in \
+                         librdkafka's queue are lost when the process exits"
+                    ),
+                    format!(
+                        "Call `{name}.flush()` before the process exits (on shutdown, or \
+                         `atexit.register({name}.flush)`), and log it when it returns a \
+                         non-zero count of undelivered messages."
+                    ),
+                )
+                .unless(&[name], &["flush"])
+                .shared(producer.module_level)
+                .about_producer(producer.line),
+            );
+            let polled_by: &'static [&'static str] = if producer.attribute || in_loop.contains(name)
+            {
+                &["poll"]
+            } else {
+                &["poll", "flush"]
+            };
+            audit.issues.push(
+                Issue::new(
+                    Kind::NoPoll,
+                    producer.line,
+                    format!(
+                        "`{name}` is never polled: delivery callbacks never run, and the local \
+                         queue fills until `produce()` raises BufferError"
+                    ),
+                    format!(
+                        "Call `{name}.poll(0)` after each `produce()` (or poll from a \
+                         background thread) so that delivery reports are served."
+                    ),
+                )
+                .unless(&[name], polled_by)
+                .shared(producer.module_level)
+                .about_producer(producer.line),
+            );
+        }
+    }
+
+    fn kafka_python(&self, audit: &mut FileAudit) {
+        let created = self.created(&KAFKA_PYTHON_NEW, audit);
+        let names: BTreeSet<&str> = created.iter().map(|c| c.name.as_str()).collect();
+        let mut buffering = BTreeSet::new();
+        for found in SEND.captures_iter(self.code()) {
+            let name = &found[1];
+            if !names.contains(name) && !name.to_lowercase().contains("producer") {
+                continue;
+            }
+            let whole = found.get(0).expect("match");
+            let Some(close) = self.source.partner(whole.end() - 1) else {
+                continue;
+            };
+            audit.send_sites += 1;
+            let line = self.source.line(whole.start());
+            let context = self.source.context(whole.start(), close + 1);
+            let chain = context.after;
+            if chain.contains(".get(") {
+                self.judge_excepts(line, audit);
+                continue;
+            }
+            buffering.insert(name.to_owned());
+            if let Some(errback) = ERRBACK.captures(chain) {
+                let target = errback.get(1).expect("group 1");
+                let at = offset_in(self.code(), chain) + target.start();
+                let value = self.code()[at..]
+                    .split([')', ','])
+                    .next()
+                    .unwrap_or_default();
+                self.judge_callback_value(value, at, ErrorParameter::Last, audit);
+                continue;
+            }
+            if chain.contains(".add_both(") || future_kept(&context) {
+                continue;
+            }
+            audit.issues.push(if chain.contains(".add_callback(") {
+                Issue::new(
+                    Kind::UncheckedSend,
+                    line,
+                    format!(
+                        "`{name}.send(...)` only has a success callback (`add_callback`): a \
+                         failed send is never seen"
+                    ),
+                    "Add an errback that logs the exception at ERROR: \
+                     `.add_errback(lambda e: log.error(\"send failed: %s\", e))`.",
+                )
+            } else {
+                Issue::new(
+                    Kind::UncheckedSend,
+                    line,
+                    format!(
+                        "`{name}.send(...)` drops the returned future: a failed send is never \
+                         seen"
+                    ),
+                    "Chain an errback that logs the exception at ERROR — \
+                     `.add_errback(on_send_error)` — or call `.get(timeout=10)` where blocking \
+                     is acceptable.",
+                )
+            });
+        }
+        for producer in &created {
+            let name = &producer.name;
+            if self.script_level(producer.line) && buffering.contains(name) {
+                audit.issues.push(
+                    Issue::new(
+                        Kind::NoFlush,
+                        producer.line,
+                        format!(
+                            "`{name}` is never flushed or closed before the script ends: \
+                             kafka-python's exit hook closes it with timeout=0, dropping the \
+                             records still buffered"
+                        ),
+                        format!(
+                            "Call `{name}.flush()` and `{name}.close()` before the script ends."
+                        ),
+                    )
+                    .unless(&[name], &["flush", "close"])
+                    .shared(producer.module_level)
+                    .about_producer(producer.line),
+                );
+            }
+            audit.issues.push(
+                Issue::new(
+                    Kind::NotClosed,
+                    producer.line,
+                    format!(
+                        "kafka-python producer `{name}` is never closed: at interpreter exit it \
+                         is closed with timeout=0, dropping records still buffered"
+                    ),
+                    format!(
+                        "Call `{name}.close()` on shutdown (it flushes first), e.g. from the \
+                         application's shutdown handler or `atexit.register({name}.close)`."
+                    ),
+                )
+                .unless(&[name], &["close"])
+                .shared(producer.module_level)
+                .about_producer(producer.line),
+            );
+        }
+    }
+
+    /// A callback given as `lambda err, msg: ...`, `name` or `self.name`.
+    fn judge_callback_value(
+        &self,
+        value: &str,
+        at: usize,
+        which: ErrorParameter,
+        audit: &mut FileAudit,
+    ) {
+        let line = self.source.line(at);
+        if let Some(lambda) = LAMBDA.captures(value) {
+            let Some(error) = pick(&lambda[1], which) else {
+                return;
+            };
+            let body = lambda[2].trim();
+            let reaction = if mentions(body, &error) {
+                classify([body])
+            } else {
+                Reaction::Ignored
+            };
+            report_reaction(reaction, line, audit);
+        } else {
+            let name = value.trim_start_matches("self.").trim();
+            if name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                self.judge_function(name, which, audit);
+            }
+        }
+    }
+
+    /// The callback `def name(...)` in this file: what it does with the error.
+    fn judge_function(&self, name: &str, which: ErrorParameter, audit: &mut FileAudit) {
+        let def = regex(&format!(
+            r"(?m)^[ \t]*(?:async\s+)?def\s+{}\s*\(([^)]*)\)[^:]*:",
+            regex::escape(name)
+        ));
+        let Some(found) = def.captures(self.code()) else {
+            return; // defined elsewhere: not judged
+        };
+        let Some(error) = pick(&found[1], which) else {
+            return;
+        };
+        let header = self.source.line(found.get(0).expect("match").start());
+        let body = self.block(header);
+        let reaction = self.callback_reaction(&body, &error);
+        report_reaction(reaction, header, audit);
+    }
+
+    /// Judge a callback body: the branch taken on error if there is one, else the
+    /// statements that mention the error.
+    fn callback_reaction(&self, body: &[usize], error: &str) -> Reaction {
+        let all: String = body
+            .iter()
+            .map(|&l| self.source.code_line(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if !mentions(&all, error) {
+            return Reaction::Ignored;
+        }
+        let escaped = regex::escape(error);
+        let on_error = regex(&format!(
+            r"^\s*if\s+(?:{escaped}\s+is\s+not\s+None|{escaped}\s*!=\s*None|{escaped}|not\s+{escaped}\s+is\s+None)\s*:(.*)$"
+        ));
+        let on_success = regex(&format!(
+            r"^\s*if\s+(?:{escaped}\s+is\s+None|not\s+{escaped})\s*:"
+        ));
+        for &line in body {
+            let code = self.source.code_line(line);
+            if let Some(found) = on_error.captures(code) {
+                let inline = found[1].trim();
+                if !inline.is_empty() {
+                    return classify([inline]);
+                }
+                return self.classify_block(line);
+            }
+            if on_success.is_match(code) {
+                let else_line = self.block(line).last().map(|&l| l + 1).and_then(|next| {
+                    (next..=self.source.line_count())
+                        .find(|&l| !self.source.code_line(l).trim().is_empty())
+                });
+                if let Some(else_line) =
+                    else_line.filter(|&l| self.source.code_line(l).trim() == "else:")
+                {
+                    return self.classify_block(else_line);
+                }
+            }
+        }
+        let statements = self.statements(body);
+        classify(
+            statements
+                .iter()
+                .map(String::as_str)
+                .filter(|statement| mentions(statement, error)),
+        )
+    }
+
+    fn classify_block(&self, header: usize) -> Reaction {
+        let statements = self.statements(&self.block(header));
+        classify(statements.iter().map(String::as_str))
+    }
+
+    /// `try: ... producer.send(...).get() ... except ...:` — what each `except` does.
+    fn judge_excepts(&self, line: usize, audit: &mut FileAudit) {
+        for header in self.headers(line) {
+            let code = self.source.code_line(header).trim();
+            if code != "try:" {
+                continue;
+            }
+            let level = indent(self.source.code_line(header));
+            let mut next = self.block(header).last().map_or(header + 1, |l| l + 1);
+            while next <= self.source.line_count() {
+                let code = self.source.code_line(next);
+                if code.trim().is_empty() {
+                    next += 1;
+                    continue;
+                }
+                if indent(code) != level || !code.trim_start().starts_with("except") {
+                    break;
+                }
+                match self.classify_block(next) {
+                    Reaction::Handled => {}
+                    Reaction::Ignored => audit.issues.push(Issue::new(
+                        Kind::UncheckedSend,
+                        next,
+                        "The failure of a blocking send is caught and ignored",
+                        "Log the exception at ERROR and fail or retry the operation that \
+                         produced the record.",
+                    )),
+                    Reaction::QuietLog => audit.issues.push(quiet_log_issue(next)),
+                }
+                next = self.block(next).last().map_or(next + 1, |l| l + 1);
+            }
+        }
+    }
+
+    /// The lines of the block under the header at `header` (deeper-indented, blank lines
+    /// inside included).
+    fn block(&self, header: usize) -> Vec<usize> {
+        let level = indent(self.source.code_line(header));
+        let mut lines = Vec::new();
+        let mut depth = bracket_depth(self.source.code_line(header));
+        for line in header + 1..=self.source.line_count() {
+            let code = self.source.code_line(line);
+            if depth <= 0 && !code.trim().is_empty() && indent(code) <= level {
+                break;
+            }
+            depth += bracket_depth(code);
+            lines.push(line);
+        }
+        while lines
+            .last()
+            .is_some_and(|&l| self.source.code_line(l).trim().is_empty())
+        {
+            lines.pop();
+        }
+        lines
+    }
+
+    /// The top-level statements of a block, each with its continuation lines and nested
+    /// blocks, as masked code.
+    fn statements(&self, block: &[usize]) -> Vec<String> {
+        let Some(level) = block
+            .iter()
+            .map(|&l| self.source.code_line(l))
+            .find(|code| !code.trim().is_empty())
+            .map(indent)
+        else {
+            return Vec::new();
+        };
+        let mut statements: Vec<String> = Vec::new();
+        let mut depth = 0;
+        for &line in block {
+            let code = self.source.code_line(line);
+            if code.trim().is_empty() {
+                continue;
+            }
+            if depth <= 0 && indent(code) == level {
+                statements.push(code.trim().to_owned());
+            } else if let Some(last) = statements.last_mut() {
+                last.push('\n');
+                last.push_str(code.trim());
+            }
+            depth += bracket_depth(code);
+        }
+        statements
+    }
+
+    /// The headers (`def`, `for`, `try:` ...) that enclose a line, innermost first.
+    fn headers(&self, line: usize) -> Vec<usize> {
+        let mut headers = Vec::new();
+        let mut level = indent(self.source.code_line(line));
+        for candidate in (1..line).rev() {
+            if level == 0 {
+                break;
+            }
+            let code = self.source.code_line(candidate);
+            if code.trim().is_empty() || indent(code) >= level {
+                continue;
+            }
+            // A continuation line of a bracketed expression is not a header.
+            if !code.trim_end().ends_with(':') {
+                continue;
+            }
+            level = indent(code);
+            headers.push(candidate);
+        }
+        headers
+    }
+
+    fn in_loop(&self, line: usize) -> bool {
+        for header in self.headers(line) {
+            let code = self.source.code_line(header).trim();
+            if LOOP_HEADER.is_match(code) {
+                return true;
+            }
+            if code.starts_with("def ")
+                || code.starts_with("async def ")
+                || code.starts_with("class ")
+            {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// Module level, in `main()` or under `if __name__ == "__main__":`.
+    fn script_level(&self, line: usize) -> bool {
+        let headers = self.headers(line);
+        headers.is_empty()
+            || headers
+                .iter()
+                .any(|&h| MAIN_GUARD.is_match(self.source.code_line(h).trim()))
+    }
+}
+
+/// The value of a `callback=` / `on_delivery=` keyword argument, unless it is `None`. A
+/// lambda runs to the end of the list: its own commas would split it.
+fn callback_argument(arguments: &str) -> Option<&str> {
+    let keyword = CALLBACK_ARGUMENT.find(arguments)?;
+    let rest = &arguments[keyword.end()..];
+    let value = if rest.starts_with("lambda") {
+        rest.trim_end()
+    } else {
+        split_arguments(rest).into_iter().next()?
+    };
+    (value != "None").then_some(value)
+}
+
+/// Is the future kept for later (assigned, returned, passed on, or a lambda's value)?
+fn future_kept(context: &Context<'_>) -> bool {
+    let before = context.before;
+    context.enclosing.is_some()
+        || ends_with_assignment(before)
+        || ["return", "yield", "await", "lambda"]
+            .iter()
+            .any(|keyword| before.starts_with(keyword))
+}
+
+/// The error parameter's name from a parameter list (`self` and `*args` skipped).
+fn pick(parameters: &str, which: ErrorParameter) -> Option<String> {
+    let names: Vec<&str> = parameters
+        .split(',')
+        .map(|p| p.split([':', '=']).next().unwrap_or_default().trim())
+        .filter(|p| !p.is_empty() && !p.starts_with('*') && *p != "self" && *p != "cls")
+        .collect();
+    let name = match which {
+        ErrorParameter::First => names.first(),
+        ErrorParameter::Last => names.last(),
+    };
+    name.map(|n| (*n).to_owned())
+}
+
+fn report_reaction(reaction: Reaction, line: usize, audit: &mut FileAudit) {
+    match reaction {
+        Reaction::Handled => {}
+        Reaction::Ignored => audit.issues.push(Issue::new(
+            Kind::UncheckedSend,
+            line,
+            "This delivery callback never looks at the error: a failed delivery looks like a \
+             success",
+            "Check the error in the callback (`if err is not None:`) and log it at ERROR, \
+             count it, or retry.",
+        )),
+        Reaction::QuietLog => audit.issues.push(quiet_log_issue(line)),
+    }
+}
+
+fn quiet_log_issue(line: usize) -> Issue {
+    Issue::new(
+        Kind::ErrorsHidden,
+        line,
+        "Delivery failures are only logged at debug level: invisible at production log levels",
+        "Log delivery failures with `logger.error(...)` (or `warning`) including the error, and \
+         count them in a metric so that lost messages raise an alert.",
+    )
+}
+
+fn indent(code: &str) -> usize {
+    code.len() - code.trim_start().len()
+}
+
+/// Opened minus closed brackets on a line of masked code.
+fn bracket_depth(code: &str) -> i32 {
+    code.chars()
+        .map(|c| match c {
+            '(' | '[' | '{' => 1,
+            ')' | ']' | '}' => -1,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Audited, settle};
+    use crate::source::PYTHON;
+
+    fn issues(text: &str) -> Vec<(Kind, usize)> {
+        let files = [Audited {
+            path: "x.py".into(),
+            scope: "python".into(),
+            audit: audit(&Source::new(text, &PYTHON)),
+        }];
+        settle(&files)
+            .into_iter()
+            .map(|s| (s.issue.kind, s.issue.line))
+            .collect()
+    }
+
+    #[test]
+    fn kafka_python_futures() {
+        let text = r#"from kafka import KafkaProducer
+
+class Publisher:
+    def __init__(self, producer):
+        self._producer = producer
+
+    def publish(self, order):
+        self._producer.send("orders", order)
+        self._producer.send("orders", order).add_callback(on_ok)
+        self._producer.send("orders", order).add_callback(on_ok).add_errback(on_error)
+        future = self._producer.send("orders", order)
+        return self._producer.send("orders", order)
+
+def on_error(exc):
+    log.debug("send failed: %s", exc)
+"#;
+        assert_eq!(
+            issues(text),
+            [
+                (Kind::UncheckedSend, 8),
+                (Kind::UncheckedSend, 9),
+                (Kind::ErrorsHidden, 14)
+            ]
+        );
+    }
+
+    #[test]
+    fn kafka_python_script_that_never_flushes() {
+        let text = r#"import json
+from kafka import KafkaProducer
+
+producer = KafkaProducer(bootstrap_servers="localhost:9092")
+for order in orders:
+    producer.send("orders", json.dumps(order).encode()).add_errback(on_error)
+
+def on_error(exc):
+    log.error("send failed", exc_info=exc)
+"#;
+        assert_eq!(issues(text), [(Kind::NoFlush, 4)]);
+        let flushed = format!("{text}producer.flush()\n");
+        assert_eq!(issues(&flushed), [(Kind::NotClosed, 4)]);
+        let closed = format!("{text}producer.close()\n");
+        assert!(issues(&closed).is_empty());
+    }
+
+    #[test]
+    fn blocking_sends_and_their_except_blocks() {
+        let text = r#"from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+def send(producer, record):
+    try:
+        producer.send("t", record).get(timeout=10)
+    except KafkaError as e:
+        logger.debug("failed %s", e)
+    try:
+        producer.send("t", record).get(timeout=10)
+    except KafkaError:
+        pass
+"#;
+        assert_eq!(
+            issues(text),
+            [(Kind::ErrorsHidden, 7), (Kind::UncheckedSend, 11)]
+        );
+    }
+
+    #[test]
+    fn confluent_produce_callbacks_flush_and_poll() {
+        let text = r#"from confluent_kafka import Producer
+
+def delivery_report(err, msg):
+    if err is not None:
+        logger.debug("delivery failed: %s", err)
+
+def main():
+    producer = Producer({"bootstrap.servers": "localhost:9092"})
+    for order in orders:
+        producer.produce("orders", value=order)
+        producer.produce("orders", value=order, on_delivery=delivery_report)
+        producer.produce("orders", value=order, callback=lambda err, msg: None)
+"#;
+        assert_eq!(
+            issues(text),
+            [
+                (Kind::ErrorsHidden, 3),
+                (Kind::NoFlush, 8),
+                (Kind::NoPoll, 8),
+                (Kind::UncheckedSend, 10),
+                (Kind::UncheckedSend, 12)
+            ]
+        );
+    }
+
+    #[test]
+    fn confluent_one_shot_script_with_flush_needs_no_poll() {
+        let text = r#"import confluent_kafka
+
+def report(err, msg):
+    if err:
+        log.error("delivery failed: %s", err)
+        raise SystemExit(1)
+
+producer = confluent_kafka.Producer(conf)
+producer.produce("audit", b"started", on_delivery=report)
+producer.flush(10)
+"#;
+        assert!(issues(text).is_empty(), "{:?}", issues(text));
+    }
+
+    #[test]
+    fn confluent_callback_in_config_and_long_lived_producer() {
+        let text = r#"from confluent_kafka import Producer
+
+class Events:
+    def __init__(self, conf):
+        self.producer = Producer({**conf, "on_delivery": self._delivered})
+
+    def _delivered(self, err, msg):
+        if err is None:
+            metrics.sent.inc()
+        else:
+            logger.error("delivery failed: %s", err)
+
+    def emit(self, event):
+        self.producer.produce("events", event)
+
+    def close(self):
+        self.producer.flush()
+"#;
+        assert_eq!(issues(text), [(Kind::NoPoll, 5)]);
+    }
+}

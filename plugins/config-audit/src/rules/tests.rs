@@ -1,0 +1,534 @@
+//! Each rule against inline properties texts and hand-written cluster facts.
+
+use std::collections::BTreeSet;
+
+use triage_sdk::kafka::Partition;
+use triage_sdk::net::{ConnectOutcome, ConnectResult};
+use triage_sdk::{Severity, cause};
+
+use super::bootstrap::bootstrap_servers;
+use super::cluster::{message_size, request_timeout_vs_replica_lag, topic_accepts_writes};
+use super::settings::{acks_durable, buffers, delivery_timeout, idempotence, retries};
+use super::*;
+use crate::bootstrap::{Probe, Server};
+use crate::cluster::{BrokerLimits, ClusterFacts, TopicFacts};
+use crate::config::parse_properties;
+
+const FILE: &str = "app.properties";
+
+fn config(text: &str) -> ProducerConfig {
+    ProducerConfig::load(FILE, &parse_properties(text).unwrap())
+}
+
+/// An audit with every bootstrap entry reachable and no cluster access.
+fn audit(text: &str) -> Audit {
+    Audit::prepare(
+        config(text),
+        ClusterView::NotGranted("no kafka grant".into()),
+        "",
+        |_| Probe::Kafka,
+    )
+}
+
+fn with_cluster(text: &str, facts: ClusterFacts) -> Audit {
+    Audit::prepare(config(text), ClusterView::Known(facts), "", |_| {
+        Probe::Kafka
+    })
+}
+
+fn server(host: &str, port: u16) -> Server {
+    Server {
+        host: host.into(),
+        port,
+    }
+}
+
+fn lab_listeners() -> Vec<(i32, Server)> {
+    (1..=3)
+        .map(|id| (id, server("127.0.0.1", 9090 + id as u16)))
+        .collect()
+}
+
+fn partition(id: i32, leader: Option<i32>, replicas: &[i32], isr: &[i32]) -> Partition {
+    Partition {
+        id,
+        leader,
+        replicas: replicas.to_vec(),
+        isr: isr.to_vec(),
+        offline_replicas: Vec::new(),
+        error: None,
+    }
+}
+
+fn topic(partitions: Vec<Partition>, min_insync: u64) -> TopicFacts {
+    TopicFacts {
+        name: "orders".into(),
+        error: None,
+        partitions,
+        live: BTreeSet::from([1, 2, 3]),
+        min_insync_replicas: Some(min_insync),
+        max_message_bytes: Some(1_048_588),
+    }
+}
+
+fn ids(findings: &[Finding]) -> Vec<(&str, Severity)> {
+    findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.severity))
+        .collect()
+}
+
+fn evidence(finding: &Finding) -> Vec<String> {
+    finding
+        .evidence
+        .iter()
+        .map(|e| format!("{} | {}", e.source, e.excerpt))
+        .collect()
+}
+
+#[test]
+fn a_sound_java_config_passes_every_rule() {
+    let facts = ClusterFacts {
+        listeners: lab_listeners(),
+        broker: BrokerLimits {
+            broker_id: Some(1),
+            message_max_bytes: Some(1_048_588),
+            replica_lag_time_max_ms: Some(30_000),
+        },
+        topic: Some(topic(
+            vec![partition(0, Some(1), &[1, 2, 3], &[1, 2, 3])],
+            2,
+        )),
+    };
+    let audit = with_cluster(
+        "bootstrap.servers=127.0.0.1:9091\nacks=all\nenable.idempotence=true\n\
+         delivery.timeout.ms=120000\nlinger.ms=5\nrequest.timeout.ms=30000\n",
+        facts,
+    );
+    let failing: Vec<Finding> = RULES
+        .iter()
+        .flat_map(|rule| (rule.check)(&audit))
+        .filter(|f| f.severity != Severity::Info)
+        .collect();
+    assert!(failing.is_empty(), "{failing:#?}");
+}
+
+#[test]
+fn bootstrap_wrong_port_is_named_from_the_advertised_listeners_when_not_granted() {
+    let audit = Audit::prepare(
+        config("bootstrap.servers=127.0.0.1:9093\n"),
+        ClusterView::Known(ClusterFacts {
+            listeners: vec![(1, server("127.0.0.1", 9092))],
+            ..ClusterFacts::default()
+        }),
+        "",
+        |_| Probe::NotGranted("connecting to 127.0.0.1:9093 is not granted".into()),
+    );
+    let findings = bootstrap_servers(&audit);
+    assert_eq!(
+        ids(&findings),
+        [("config.bootstrap.wrong-port", Severity::Fail)]
+    );
+    let finding = &findings[0];
+    assert_eq!(
+        finding.title,
+        "bootstrap.servers has 127.0.0.1:9093 but the cluster listens on 127.0.0.1:9092 — wrong port?"
+    );
+    assert_eq!(finding.cause.as_deref(), Some(cause::CONFIG_BOOTSTRAP));
+    let evidence = evidence(finding);
+    assert_eq!(
+        evidence[0],
+        "app.properties:1 | bootstrap.servers=127.0.0.1:9093"
+    );
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.contains("broker 1 advertises 127.0.0.1:9092"))
+    );
+}
+
+#[test]
+fn bootstrap_wrong_port_is_a_warning_when_another_entry_works() {
+    let audit = Audit::prepare(
+        config("bootstrap.servers=localhost:9092,localhost:9093\n"),
+        ClusterView::NotGranted("none".into()),
+        "127.0.0.1:9092",
+        |s| {
+            if s.port == 9092 {
+                Probe::Kafka
+            } else {
+                Probe::Unreachable(ConnectResult {
+                    host: s.host.clone(),
+                    port: s.port,
+                    address: Some("127.0.0.1".into()),
+                    outcome: ConnectOutcome::Refused,
+                    latency_us: 100,
+                    detail: "Connection refused (os error 111)".into(),
+                })
+            }
+        },
+    );
+    let findings = bootstrap_servers(&audit);
+    assert_eq!(
+        ids(&findings),
+        [("config.bootstrap.wrong-port", Severity::Warn)]
+    );
+    assert!(
+        findings[0].title.ends_with("(1 of 2 entries work)"),
+        "{}",
+        findings[0].title
+    );
+    assert!(
+        evidence(&findings[0])
+            .iter()
+            .any(|e| e.contains("Connection refused"))
+    );
+}
+
+#[test]
+fn bootstrap_typo_dns_failure_and_unchecked_entries() {
+    let dns = |s: &Server| {
+        Probe::Unreachable(ConnectResult {
+            host: s.host.clone(),
+            port: s.port,
+            address: None,
+            outcome: ConnectOutcome::DnsFailure,
+            latency_us: 10,
+            detail: "failed to lookup address information".into(),
+        })
+    };
+    let audit = Audit::prepare(
+        config("bootstrap.servers=kafka-brokr-1:9092\n"),
+        ClusterView::NotGranted("none".into()),
+        "kafka-broker-1:9092",
+        dns,
+    );
+    let findings = bootstrap_servers(&audit);
+    assert_eq!(ids(&findings), [("config.bootstrap.typo", Severity::Fail)]);
+    assert!(
+        findings[0]
+            .title
+            .contains("did you mean kafka-broker-1:9092?")
+    );
+
+    let audit = Audit::prepare(
+        config("bootstrap.servers=elsewhere:9092\n"),
+        ClusterView::NotGranted("none".into()),
+        "",
+        dns,
+    );
+    let findings = bootstrap_servers(&audit);
+    assert_eq!(ids(&findings), [("config.bootstrap.dns", Severity::Fail)]);
+    assert_eq!(findings[0].cause.as_deref(), Some(cause::DNS_UNRESOLVABLE));
+
+    let audit = Audit::prepare(
+        config("bootstrap.servers=elsewhere:9092\n"),
+        ClusterView::NotGranted("none".into()),
+        "",
+        |_| Probe::NotGranted("not granted".into()),
+    );
+    assert_eq!(
+        ids(&bootstrap_servers(&audit)),
+        [("config.bootstrap.unchecked", Severity::Warn)]
+    );
+}
+
+#[test]
+fn bootstrap_missing_or_malformed() {
+    assert_eq!(
+        ids(&bootstrap_servers(&audit("acks=all\n"))),
+        [("config.bootstrap.missing", Severity::Warn)]
+    );
+    assert_eq!(
+        ids(&bootstrap_servers(&audit("bootstrap.servers=kafka-1\n"))),
+        [("config.bootstrap.invalid", Severity::Fail)]
+    );
+}
+
+#[test]
+fn weak_acks_fail_for_0_and_warn_for_1_in_both_dialects() {
+    assert_eq!(
+        ids(&acks_durable(&audit("acks=0\n"))),
+        [("config.acks", Severity::Fail)]
+    );
+    let findings = acks_durable(&audit("request.required.acks=1\n"));
+    assert_eq!(ids(&findings), [("config.acks", Severity::Warn)]);
+    assert_eq!(findings[0].cause.as_deref(), Some(cause::CONFIG_ACKS_WEAK));
+    assert_eq!(
+        evidence(&findings[0]),
+        ["app.properties:1 | request.required.acks=1"]
+    );
+    assert!(acks_durable(&audit("acks=-1\n")).is_empty());
+    assert!(acks_durable(&audit("")).is_empty(), "the default is all");
+}
+
+#[test]
+fn retries_zero_fails_and_low_warns() {
+    let findings = retries(&audit("retries=0\n"));
+    assert_eq!(ids(&findings), [("config.retries", Severity::Fail)]);
+    assert!(
+        findings[0]
+            .fix
+            .as_ref()
+            .unwrap()
+            .contains("delivery.timeout.ms")
+    );
+    assert_eq!(
+        ids(&retries(&audit("message.send.max.retries=2\n"))),
+        [("config.retries", Severity::Warn)]
+    );
+    assert!(retries(&audit("retries=10\n")).is_empty());
+    assert!(retries(&audit("")).is_empty());
+}
+
+#[test]
+fn idempotence_conflicts_refuse_to_start_only_when_written() {
+    let findings = idempotence(&audit(
+        "enable.idempotence=true\nacks=1\nmax.in.flight.requests.per.connection=10\n",
+    ));
+    assert_eq!(ids(&findings), [("config.idempotence", Severity::Fail)]);
+    assert!(
+        findings[0]
+            .title
+            .contains("acks=1, max.in.flight.requests.per.connection=10")
+    );
+    assert!(
+        findings[0]
+            .fix
+            .as_ref()
+            .unwrap()
+            .contains("Must set acks to all")
+    );
+
+    // The Java default is on: the same conflict silently disables it.
+    assert_eq!(
+        ids(&idempotence(&audit("retries=0\n"))),
+        [("config.idempotence", Severity::Info)]
+    );
+    // librdkafka lowers its own max.in.flight default (1000000) to 5.
+    assert!(
+        idempotence(&audit(
+            "enable.idempotence=true\nmessage.send.max.retries=5\n"
+        ))
+        .is_empty()
+    );
+    assert!(idempotence(&audit("enable.idempotence=false\nacks=0\n")).is_empty());
+}
+
+#[test]
+fn delivery_timeout_below_linger_plus_request_timeout() {
+    let findings = delivery_timeout(&audit(
+        "delivery.timeout.ms=30000\nlinger.ms=100\nrequest.timeout.ms=30000\n",
+    ));
+    assert_eq!(
+        ids(&findings),
+        [("config.delivery-timeout", Severity::Fail)]
+    );
+    assert_eq!(
+        findings[0].title,
+        "delivery.timeout.ms=30000 < linger.ms=100 + request.timeout.ms=30000 = 30100: the \
+         Java client refuses to start"
+    );
+    assert_eq!(
+        evidence(&findings[0]),
+        [
+            "app.properties:1 | delivery.timeout.ms=30000",
+            "app.properties:2 | linger.ms=100",
+            "app.properties:3 | request.timeout.ms=30000",
+        ]
+    );
+    // Not written: the Java client raises its default instead.
+    assert_eq!(
+        ids(&delivery_timeout(&audit("request.timeout.ms=200000\n"))),
+        [("config.delivery-timeout", Severity::Info)]
+    );
+    assert!(delivery_timeout(&audit("")).is_empty());
+}
+
+#[test]
+fn librdkafka_message_timeout_rules() {
+    assert_eq!(
+        ids(&delivery_timeout(&audit(
+            "message.timeout.ms=100\nqueue.buffering.max.ms=200\n"
+        ))),
+        [("config.delivery-timeout", Severity::Fail)]
+    );
+    assert_eq!(
+        ids(&delivery_timeout(&audit(
+            "message.timeout.ms=10000\nlinger.ms=5\ndebug=msg\n"
+        ))),
+        [("config.delivery-timeout", Severity::Warn)]
+    );
+    assert!(delivery_timeout(&audit("message.timeout.ms=0\n")).is_empty());
+}
+
+#[test]
+fn request_timeout_shorter_than_replica_lag_warns_for_acks_all() {
+    let facts = ClusterFacts {
+        broker: BrokerLimits {
+            broker_id: Some(2),
+            replica_lag_time_max_ms: Some(30_000),
+            ..BrokerLimits::default()
+        },
+        ..ClusterFacts::default()
+    };
+    let findings =
+        request_timeout_vs_replica_lag(&with_cluster("request.timeout.ms=10000\n", facts.clone()));
+    assert_eq!(ids(&findings), [("config.request-timeout", Severity::Warn)]);
+    assert!(
+        evidence(&findings[0]).contains(
+            &"kafka.describe-configs | broker 2: replica.lag.time.max.ms=30000".to_owned()
+        )
+    );
+    assert!(
+        request_timeout_vs_replica_lag(&with_cluster(
+            "acks=1\nrequest.timeout.ms=10000\n",
+            facts.clone()
+        ))
+        .is_empty()
+    );
+    assert!(request_timeout_vs_replica_lag(&with_cluster("", facts)).is_empty());
+}
+
+#[test]
+fn max_request_size_above_the_topic_limit_fails() {
+    let mut orders = topic(Vec::new(), 1);
+    orders.max_message_bytes = Some(100_000);
+    let facts = ClusterFacts {
+        broker: BrokerLimits {
+            message_max_bytes: Some(1_048_588),
+            ..BrokerLimits::default()
+        },
+        topic: Some(orders),
+        ..ClusterFacts::default()
+    };
+    let findings = message_size(&with_cluster("max.request.size=2097152\n", facts.clone()));
+    assert_eq!(ids(&findings), [("config.message-size", Severity::Fail)]);
+    assert_eq!(
+        findings[0].title,
+        "max.request.size=2097152 is above max.message.bytes=100000 of topic orders: records \
+         between 100000 and 2097152 bytes fail with RecordTooLargeException (MESSAGE_TOO_LARGE)"
+    );
+    // The default (1 MiB) is above 100000 too, and says it is a default.
+    let findings = message_size(&with_cluster("", facts.clone()));
+    assert!(
+        findings[0]
+            .title
+            .starts_with("max.request.size=1048576 (default)")
+    );
+    assert!(message_size(&with_cluster("max.request.size=100000\n", facts)).is_empty());
+}
+
+#[test]
+fn tiny_buffers_and_zero_max_block_warn() {
+    assert_eq!(
+        ids(&buffers(&audit("buffer.memory=65536\nmax.block.ms=0\n"))),
+        [
+            ("config.buffers.memory", Severity::Warn),
+            ("config.buffers.max-block", Severity::Warn)
+        ]
+    );
+    assert_eq!(
+        ids(&buffers(&audit(
+            "queue.buffering.max.kbytes=64\nqueue.buffering.max.messages=10\n"
+        ))),
+        [
+            ("config.buffers.memory", Severity::Warn),
+            ("config.buffers.messages", Severity::Warn)
+        ]
+    );
+    assert!(buffers(&audit("queue.buffering.max.messages=0\n")).is_empty());
+    assert!(buffers(&audit("")).is_empty());
+}
+
+#[test]
+fn topic_writes_fail_when_rf_or_isr_cannot_satisfy_min_insync() {
+    let facts = |t: TopicFacts| ClusterFacts {
+        topic: Some(t),
+        ..ClusterFacts::default()
+    };
+    let findings = topic_accepts_writes(&with_cluster(
+        "",
+        facts(topic(vec![partition(0, Some(1), &[1], &[1])], 2)),
+    ));
+    assert_eq!(
+        ids(&findings),
+        [("config.min-insync-unsatisfiable", Severity::Fail)]
+    );
+    assert_eq!(findings[0].cause.as_deref(), Some(cause::ISR_BELOW_MIN));
+    assert!(evidence(&findings[0])[0].starts_with("app.properties | acks not set: assuming"));
+
+    let findings = topic_accepts_writes(&with_cluster(
+        "acks=all\n",
+        facts(topic(
+            vec![
+                partition(0, Some(1), &[1, 2, 3], &[1]),
+                partition(1, Some(2), &[2, 3, 1], &[2, 3, 1]),
+                partition(2, Some(3), &[3, 1, 2], &[3]),
+            ],
+            2,
+        )),
+    ));
+    assert_eq!(ids(&findings), [("config.isr-below-min", Severity::Fail)]);
+    assert!(
+        findings[0]
+            .title
+            .contains("2 partitions (orders-0, orders-2)"),
+        "{}",
+        findings[0].title
+    );
+
+    // acks=1 is not bound by min.insync.replicas; an offline partition refuses anyway.
+    let findings = topic_accepts_writes(&with_cluster(
+        "acks=1\n",
+        facts(topic(
+            vec![
+                partition(0, Some(1), &[1], &[1]),
+                partition(1, None, &[4], &[]),
+            ],
+            2,
+        )),
+    ));
+    assert_eq!(
+        ids(&findings),
+        [("config.partition-offline", Severity::Fail)]
+    );
+
+    let mut missing = topic(Vec::new(), 1);
+    missing.error = Some("UnknownTopicOrPartition".into());
+    assert_eq!(
+        ids(&topic_accepts_writes(&with_cluster("", facts(missing)))),
+        [("config.topic-missing", Severity::Fail)]
+    );
+}
+
+#[test]
+fn invalid_and_foreign_keys_are_reported_with_their_lines() {
+    let findings = invalid_values(&audit("acks=2\n"));
+    assert_eq!(ids(&findings), [("config.invalid", Severity::Fail)]);
+    assert!(
+        findings[0]
+            .fix
+            .as_ref()
+            .unwrap()
+            .contains("acks=all (default)")
+    );
+    let findings = foreign_keys(&audit("key.serializer=x\nqueue.buffering.max.ms=50\n"));
+    assert_eq!(ids(&findings), [("config.foreign-key", Severity::Warn)]);
+    assert_eq!(
+        findings[0].fix.as_deref(),
+        Some("Write it as linger.ms=50.")
+    );
+}
+
+#[test]
+fn defaults_and_cluster_access_are_stated() {
+    let findings = defaults_assumed(&audit("acks=all\n"));
+    assert_eq!(ids(&findings), [("config.defaults", Severity::Info)]);
+    assert!(evidence(&findings[0]).iter().any(|e| e
+        == "app.properties | retries not set: assuming the Java client default retries=2147483647 (since 2.1)"));
+    assert_eq!(
+        ids(&cluster_reachable(&audit(""))),
+        [("config.cluster-unchecked", Severity::Info)]
+    );
+}

@@ -1,0 +1,348 @@
+//! `config-audit` end to end: the real `triage` binary runs the real plugin in its sandbox
+//! against the real 3-broker lab. Each scenario writes one producer configuration with one
+//! mistake in it and expects the diagnosis to name that mistake first; nothing is mocked.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::lab::Lab;
+use support::{Outcome, run, write_playbook};
+
+/// Write `properties` as the application's producer configuration and audit it, with the
+/// playbook step the brief prescribes: the file, the lab's listeners and `kafka: Read`.
+fn audit(lab: &Lab, dir: &Path, properties: &str, topic: &str) -> Outcome {
+    let file = dir.join("producer.properties");
+    std::fs::write(&file, properties).unwrap();
+    let file = file.to_str().unwrap();
+    let bootstrap = &lab.bootstrap;
+    let playbook = write_playbook(
+        dir,
+        &format!(
+            r#"Playbook(name: "config", title: "Producer configuration", steps: [
+                Step(id: "config", plugin: "config-audit",
+                     with: {{ "path": "{file}", "topic": "{topic}", "bootstrap": "{bootstrap}" }},
+                     allow: (files: ["{file}"], net: ["{bootstrap}"], kafka: Read)),
+            ])"#
+        ),
+    );
+    run(&[
+        "run",
+        playbook.to_str().unwrap(),
+        "--bootstrap",
+        bootstrap,
+        "--format",
+        "json",
+    ])
+}
+
+/// A configuration with nothing wrong in it, to which each scenario adds its mistake.
+fn sound_config(lab: &Lab) -> String {
+    format!(
+        "# orders-service producer\n\
+         bootstrap.servers={}\n\
+         key.serializer=org.apache.kafka.common.serialization.StringSerializer\n\
+         value.serializer=org.apache.kafka.common.serialization.StringSerializer\n",
+        lab.bootstrap
+    )
+}
+
+fn findings(outcome: &Outcome) -> Vec<Value> {
+    outcome.step("config")["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings in {}", outcome.stdout))
+        .clone()
+}
+
+/// The finding with this id; panics with the whole step otherwise.
+fn finding(outcome: &Outcome, id: &str) -> Value {
+    findings(outcome)
+        .into_iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id} in {}", outcome.step("config")))
+}
+
+fn failing_ids(outcome: &Outcome) -> Vec<String> {
+    findings(outcome)
+        .iter()
+        .filter(|f| f["severity"] == "fail")
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn first_cause(outcome: &Outcome) -> String {
+    outcome.json()["diagnosis"][0]["cause"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no diagnosis in {}", outcome.stdout))
+        .to_owned()
+}
+
+fn sources(finding: &Value) -> Vec<String> {
+    finding["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} | {}",
+                e["source"].as_str().unwrap(),
+                e["excerpt"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_sound_configuration_has_no_failing_finding() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("audit-sound", 3, 3, &["min.insync.replicas=2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let properties = format!(
+        "{}acks=all\nenable.idempotence=true\ndelivery.timeout.ms=120000\nlinger.ms=5\n\
+         request.timeout.ms=30000\n",
+        sound_config(lab)
+    );
+    let outcome = audit(lab, dir.path(), &properties, "audit-sound");
+    assert_eq!(outcome.code, 0, "{outcome:?}");
+    let step = outcome.step("config");
+    assert_eq!(step["status"], "pass", "{step}");
+    assert!(failing_ids(&outcome).is_empty(), "{step}");
+    assert_eq!(step["facts"]["dialect"], "java", "{step}");
+    assert_eq!(step["facts"]["bootstrap_reachable"], "3", "{step}");
+    assert!(
+        outcome.json()["diagnosis"].as_array().unwrap().is_empty(),
+        "{}",
+        outcome.stdout
+    );
+    // The defaults it relied on are stated, not silently assumed.
+    assert!(
+        sources(&finding(&outcome, "config.defaults"))
+            .iter()
+            .any(|e| e.ends_with(
+                "retries not set: assuming the Java client default retries=2147483647 (since 2.1)"
+            )),
+        "{step}"
+    );
+}
+
+#[test]
+fn a_delivery_timeout_below_linger_plus_request_timeout_fails_with_the_numbers() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("audit-delivery", 1, 3, &["min.insync.replicas=2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let properties = format!(
+        "{}delivery.timeout.ms=30000\nlinger.ms=100\nrequest.timeout.ms=30000\n",
+        sound_config(lab)
+    );
+    let outcome = audit(lab, dir.path(), &properties, "audit-delivery");
+    assert_eq!(outcome.code, 1, "{outcome:?}");
+    assert_eq!(failing_ids(&outcome), ["config.delivery-timeout"]);
+    let delivery = finding(&outcome, "config.delivery-timeout");
+    assert_eq!(delivery["cause"], "config.delivery-timeout");
+    assert_eq!(
+        delivery["title"],
+        "delivery.timeout.ms=30000 < linger.ms=100 + request.timeout.ms=30000 = 30100: the Java \
+         client refuses to start"
+    );
+    let evidence = sources(&delivery);
+    assert!(
+        evidence[0].ends_with("producer.properties:5 | delivery.timeout.ms=30000"),
+        "{evidence:?}"
+    );
+    assert!(
+        delivery["fix"].as_str().unwrap().contains("at least 30100"),
+        "{delivery}"
+    );
+    assert_eq!(first_cause(&outcome), "config.delivery-timeout");
+}
+
+#[test]
+fn acks_1_with_retries_0_loses_events_two_ways() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("audit-acks", 1, 3, &["min.insync.replicas=2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let properties = format!("{}acks=1\nretries=0\n", sound_config(lab));
+    let outcome = audit(lab, dir.path(), &properties, "audit-acks");
+    assert_eq!(outcome.code, 1, "{outcome:?}");
+
+    let retries = finding(&outcome, "config.retries");
+    assert_eq!(retries["severity"], "fail", "{retries}");
+    assert_eq!(retries["cause"], "config.retries");
+    assert!(
+        sources(&retries)[0].ends_with("producer.properties:6 | retries=0"),
+        "{retries}"
+    );
+
+    let acks = finding(&outcome, "config.acks");
+    assert_eq!(acks["severity"], "warn", "{acks}");
+    assert_eq!(acks["cause"], "config.acks-weak");
+    assert!(
+        sources(&acks)
+            .iter()
+            .any(|e| e
+                .contains("topic audit-acks: min.insync.replicas=2, which only acks=all enforces")),
+        "{acks}"
+    );
+    // Both settings also switch off the default idempotence, without a word from the client.
+    assert_eq!(finding(&outcome, "config.idempotence")["severity"], "info");
+
+    let causes: Vec<Value> = outcome.json()["diagnosis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["cause"].clone())
+        .collect();
+    assert_eq!(
+        causes,
+        ["config.retries", "config.acks-weak"],
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[test]
+fn a_max_request_size_above_the_topic_limit_fails() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic(
+        "audit-small",
+        1,
+        3,
+        &["min.insync.replicas=2", "max.message.bytes=100000"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let properties = format!("{}max.request.size=1048576\n", sound_config(lab));
+    let outcome = audit(lab, dir.path(), &properties, "audit-small");
+    assert_eq!(outcome.code, 1, "{outcome:?}");
+    assert_eq!(failing_ids(&outcome), ["config.message-size"]);
+    let size = finding(&outcome, "config.message-size");
+    assert_eq!(
+        size["title"],
+        "max.request.size=1048576 is above max.message.bytes=100000 of topic audit-small: records \
+         between 100000 and 1048576 bytes fail with RecordTooLargeException (MESSAGE_TOO_LARGE)"
+    );
+    assert!(
+        sources(&size).contains(
+            &"kafka.describe-configs | topic audit-small: max.message.bytes=100000".to_owned()
+        ),
+        "{size}"
+    );
+    assert_eq!(first_cause(&outcome), "config.message-size");
+}
+
+#[test]
+fn a_wrong_port_in_bootstrap_servers_is_named_from_the_advertised_listeners() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("audit-port", 1, 3, &["min.insync.replicas=2"]);
+    // A port nothing listens on: the kernel's pick, released again.
+    let wrong = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let properties = format!(
+        "bootstrap.servers=127.0.0.1:{wrong}\nacks=all\n\
+         key.serializer=org.apache.kafka.common.serialization.StringSerializer\n"
+    );
+    let outcome = audit(lab, dir.path(), &properties, "audit-port");
+    assert_eq!(outcome.code, 1, "{outcome:?}");
+    assert_eq!(failing_ids(&outcome), ["config.bootstrap.wrong-port"]);
+    let port = finding(&outcome, "config.bootstrap.wrong-port");
+    assert_eq!(port["cause"], "config.bootstrap");
+    let title = port["title"].as_str().unwrap();
+    assert!(
+        title.starts_with(&format!(
+            "bootstrap.servers has 127.0.0.1:{wrong} but the cluster listens on 127.0.0.1:"
+        )) && title.ends_with("— wrong port?"),
+        "{title}"
+    );
+    for listener in lab.bootstrap.split(',') {
+        let port = listener.rsplit_once(':').unwrap().1;
+        assert!(title.contains(port), "{listener} missing from: {title}");
+    }
+    let evidence = sources(&port);
+    assert!(
+        evidence[0].ends_with(&format!(
+            "producer.properties:1 | bootstrap.servers=127.0.0.1:{wrong}"
+        )),
+        "{evidence:?}"
+    );
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.starts_with("kafka.metadata | broker 1 advertises 127.0.0.1:")),
+        "{evidence:?}"
+    );
+    assert_eq!(first_cause(&outcome), "config.bootstrap");
+}
+
+#[test]
+fn acks_all_against_a_topic_whose_replication_factor_is_below_min_insync_fails_every_write() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("audit-rf1", 2, 1, &["min.insync.replicas=2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = audit(lab, dir.path(), &sound_config(lab), "audit-rf1");
+    assert_eq!(outcome.code, 1, "{outcome:?}");
+    assert_eq!(failing_ids(&outcome), ["config.min-insync-unsatisfiable"]);
+    let unsatisfiable = finding(&outcome, "config.min-insync-unsatisfiable");
+    assert_eq!(unsatisfiable["cause"], "isr.below-min");
+    assert_eq!(
+        unsatisfiable["title"],
+        "audit-rf1: replication factor 1 < min.insync.replicas=2: every acks=all write fails \
+         with NOT_ENOUGH_REPLICAS"
+    );
+    // acks is not in the file: the finding says which default it rests on.
+    assert!(
+        sources(&unsatisfiable)[0].ends_with(
+            "producer.properties | acks not set: assuming the Java client default acks=all (since 3.0; 1 before)"
+        ),
+        "{unsatisfiable}"
+    );
+    assert_eq!(first_cause(&outcome), "isr.below-min");
+}
+
+#[test]
+fn acks_all_with_a_broker_down_names_the_partitions_that_reject_writes_now() {
+    let mut scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    // Three partitions of two replicas over three brokers: stopping broker 3 leaves the
+    // partitions it held with one in-sync replica, below min.insync.replicas=2.
+    lab.topic("audit-isr", 3, 2, &["min.insync.replicas=2"]);
+    scenario.stop(3);
+    let dir = tempfile::tempdir().unwrap();
+    let properties = format!("{}acks=all\n", sound_config(lab));
+    let outcome = audit(lab, dir.path(), &properties, "audit-isr");
+    let below = finding(&outcome, "config.isr-below-min");
+    assert_eq!(below["severity"], "fail", "{below}");
+    assert_eq!(below["cause"], "isr.below-min");
+    let title = below["title"].as_str().unwrap();
+    assert!(
+        title.starts_with("audit-isr: ")
+            && title.contains("(audit-isr-")
+            && title.contains("min.insync.replicas=2: acks=all writes to them fail now"),
+        "{title}"
+    );
+    // Exactly the partitions that had a replica on broker 3, each quoted with its ISR.
+    let quoted: Vec<String> = sources(&below)
+        .into_iter()
+        .filter(|e| e.starts_with("kafka.metadata | audit-isr-"))
+        .collect();
+    assert!(!quoted.is_empty(), "{below}");
+    for partition in &quoted {
+        let (replicas, isr) = partition.split_once(", ISR ").unwrap();
+        let replicas = replicas.rsplit_once("replicas ").unwrap().1;
+        assert!(replicas.contains('3') && !isr.contains('3'), "{partition}");
+    }
+    // The stopped broker's entry in bootstrap.servers no longer answers, but the others do:
+    // a warning, not the cause.
+    let bootstrap = finding(&outcome, "config.bootstrap.refused");
+    assert_eq!(bootstrap["severity"], "warn", "{bootstrap}");
+    assert_eq!(first_cause(&outcome), "isr.below-min", "{}", outcome.stdout);
+}

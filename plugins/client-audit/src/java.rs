@@ -572,16 +572,7 @@ mod tests {
             &KOTLIN
         };
         let source = Source::new(text, syntax);
-        let mut audit = audit(&source, dialect);
-        let files = [crate::model::Audited {
-            path: "x".into(),
-            scope: "x".into(),
-            audit: std::mem::take(&mut audit),
-        }];
-        crate::model::settle(&files)
-            .into_iter()
-            .map(|s| (s.issue.kind, s.issue.line))
-            .collect()
+        crate::model::settled_in_one_file("x", "x", audit(&source, dialect))
     }
 
     const IMPORTS: &str = "import org.apache.kafka.clients.producer.*;\n";

@@ -314,19 +314,11 @@ fn report_reaction(reaction: Reaction, line: usize, audit: &mut FileAudit) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Audited, settle};
+    use crate::model::settled_in_one_file;
     use crate::source::JAVASCRIPT;
 
     fn issues(text: &str) -> Vec<(Kind, usize)> {
-        let files = [Audited {
-            path: "x.js".into(),
-            scope: "javascript".into(),
-            audit: audit(&Source::new(text, &JAVASCRIPT)),
-        }];
-        settle(&files)
-            .into_iter()
-            .map(|s| (s.issue.kind, s.issue.line))
-            .collect()
+        settled_in_one_file("x.js", "javascript", audit(&Source::new(text, &JAVASCRIPT)))
     }
 
     #[test]

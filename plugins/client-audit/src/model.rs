@@ -247,6 +247,21 @@ pub fn settle(files: &[Audited]) -> Vec<Settled> {
     settled
 }
 
+/// For the language modules' tests: the issues one file's audit leaves standing, as
+/// `(kind, line)`.
+#[cfg(test)]
+pub fn settled_in_one_file(path: &str, scope: &str, audit: FileAudit) -> Vec<(Kind, usize)> {
+    let files = [Audited {
+        path: path.into(),
+        scope: scope.into(),
+        audit,
+    }];
+    settle(&files)
+        .into_iter()
+        .map(|s| (s.issue.kind, s.issue.line))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

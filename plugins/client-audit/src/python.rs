@@ -655,19 +655,11 @@ fn bracket_depth(code: &str) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Audited, settle};
+    use crate::model::settled_in_one_file;
     use crate::source::PYTHON;
 
     fn issues(text: &str) -> Vec<(Kind, usize)> {
-        let files = [Audited {
-            path: "x.py".into(),
-            scope: "python".into(),
-            audit: audit(&Source::new(text, &PYTHON)),
-        }];
-        settle(&files)
-            .into_iter()
-            .map(|s| (s.issue.kind, s.issue.line))
-            .collect()
+        settled_in_one_file("x.py", "python", audit(&Source::new(text, &PYTHON)))
     }
 
     #[test]

@@ -451,19 +451,11 @@ fn report_reaction(reaction: Reaction, line: usize, audit: &mut FileAudit) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Audited, settle};
+    use crate::model::settled_in_one_file;
     use crate::source::RUST;
 
     fn issues(text: &str) -> Vec<(Kind, usize)> {
-        let files = [Audited {
-            path: "x.rs".into(),
-            scope: "file:x.rs".into(),
-            audit: audit(&Source::new(text, &RUST)),
-        }];
-        settle(&files)
-            .into_iter()
-            .map(|s| (s.issue.kind, s.issue.line))
-            .collect()
+        settled_in_one_file("x.rs", "file:x.rs", audit(&Source::new(text, &RUST)))
     }
 
     #[test]

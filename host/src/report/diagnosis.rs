@@ -140,7 +140,28 @@ pub fn diagnose(
             .total_cmp(&score[&a.cause])
             .then_with(|| a.cause.cmp(&b.cause))
     });
+    link(&mut causes);
     causes
+}
+
+/// Spell out, for each root, the chain from it to the symptoms it explains, in rank order:
+/// "Brokers 2, 3 are down → orders: 3 partitions below min.insync.replicas=2 → 20 canary
+/// records failed with _MSG_TIMED_OUT".
+fn link(causes: &mut [Cause]) {
+    let titles: Vec<(String, String)> = causes
+        .iter()
+        .map(|c| (c.cause.clone(), c.title.clone()))
+        .collect();
+    for cause in causes.iter_mut().filter(|c| !c.explains.is_empty()) {
+        let mut chain = vec![cause.title.clone()];
+        chain.extend(
+            titles
+                .iter()
+                .filter(|(key, _)| cause.explains.contains(key))
+                .map(|(_, title)| title.clone()),
+        );
+        cause.chain = Some(chain.join(" → "));
+    }
 }
 
 fn relations(playbook: &BTreeMap<String, Vec<String>>) -> BTreeMap<&str, Vec<&str>> {
@@ -215,6 +236,7 @@ impl Group {
             }
         }
         Cause {
+            chain: None,
             explains: explained,
             cause: key,
             severity,
@@ -307,7 +329,11 @@ mod tests {
         assert_eq!(ranked(&steps), ["broker.down", "isr.below-min"]);
         let diagnosis = diagnose(&steps, &BTreeMap::new());
         assert_eq!(diagnosis[0].explains, ["isr.below-min"]);
-        assert!(diagnosis[1].explains.is_empty());
+        assert_eq!(
+            diagnosis[0].chain.as_deref(),
+            Some("broker.down → isr.below-min (and 1 more)")
+        );
+        assert!(diagnosis[1].explains.is_empty() && diagnosis[1].chain.is_none());
     }
 
     #[test]

@@ -174,8 +174,8 @@ fn write_cause(rank: usize, cause: &Cause, out: &mut dyn Write) -> io::Result<()
             cause.evidence.len() - 5
         )?;
     }
-    if !cause.explains.is_empty() {
-        writeln!(out, "    explains  {}", cause.explains.join(", "))?;
+    if let Some(chain) = &cause.chain {
+        writeln!(out, "    chain     {chain}")?;
     }
     if let Some(fix) = &cause.fix {
         writeln!(out, "    fix       {fix}")?;

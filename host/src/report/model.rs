@@ -144,6 +144,8 @@ pub struct Cause {
     /// Other causes in this diagnosis that this one explains (its symptoms): fixing this
     /// cause should clear them too.
     pub explains: Vec<String>,
+    /// This cause and the symptoms it explains, as one sentence of titles joined by `→`.
+    pub chain: Option<String>,
 }
 
 /// A whole run.

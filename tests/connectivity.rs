@@ -141,7 +141,8 @@ fn the_broker_log_step_reports_each_known_pattern_with_evidence() {
     assert_eq!(step["status"], "fail", "{step}");
     assert_eq!(step["facts"]["count.isr-shrink"], "2");
     assert_eq!(step["facts"]["count.not-enough-replicas"], "1");
-    assert_eq!(step["facts"]["count.authorization-denied"], "1");
+    // The ACL denial and the failed SASL authentication.
+    assert_eq!(step["facts"]["count.authorization-denied"], "2");
     assert_eq!(step["facts"]["count.out-of-memory"], "0");
     let isr = step["findings"]
         .as_array()
@@ -167,4 +168,37 @@ fn the_broker_log_step_reports_each_known_pattern_with_evidence() {
     fails.sort();
     assert_eq!(fails, ["auth.denied", "isr.below-min"], "{causes:?}");
     assert_eq!(causes[2], "isr.under-replicated", "{causes:?}");
+}
+
+#[test]
+fn the_applications_own_rejected_connections_get_a_pattern_of_their_own() {
+    let log = support::root().join("tests/fixtures/kafka-server.log");
+    let dir = tempfile::tempdir().unwrap();
+    let playbook = support::write_playbook(
+        dir.path(),
+        &support::playbook_with_steps(&format!(
+            r#"Step(id: "logs", plugin: "log-grep",
+                    with: {{ "path": "{log}", "client_address": "10.1.2.3" }},
+                    allow: (files: ["{log}"]))"#,
+            log = log.display()
+        )),
+    );
+    let outcome = run(&["run", playbook.to_str().unwrap(), "--format", "json"]);
+    let step = outcome.step("logs");
+    // The ACL denial and the failed authentication name 10.1.2.3; other addresses do not.
+    assert_eq!(step["facts"]["count.client-rejected"], "2", "{step}");
+    let finding = step["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "log.client-rejected")
+        .expect("a finding for the application's address")
+        .clone();
+    assert!(
+        finding["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Connections from the application (10.1.2.3) refused or denied"),
+        "{finding}"
+    );
 }

@@ -31,6 +31,10 @@ struct Params {
     context: u32,
     #[serde(default)]
     max_bytes: u64,
+    /// The application's address (host or IP): connections from it that the broker
+    /// refused, denied or dropped get a pattern of their own.
+    #[serde(default)]
+    client_address: Option<String>,
 }
 
 fn default_examples() -> u32 {
@@ -164,6 +168,37 @@ fn kafka_broker_patterns() -> Vec<NamedPattern> {
     ]
 }
 
+/// Lines where the broker refused, denied or dropped the application's own connections.
+fn client_pattern(address: &str) -> NamedPattern {
+    let meaning = format!("Connections from the application ({address}) refused or denied");
+    let address = regex_escape(address);
+    let verdict = "(?:denied|refused|failed|disconnected|closed|unauthorized|not authorized)";
+    NamedPattern {
+        name: "client-rejected".into(),
+        meaning: Some(meaning),
+        regex: format!("(?i)(?:{address}\\b.*{verdict}|{verdict}.*{address}\\b)"),
+        severity: Severity::Fail,
+        cause: Some(cause::AUTH_DENIED.into()),
+        fix: Some(
+            "The broker turns the application away: read these lines for the reason (ACL, SASL \
+             or SSL authentication, connection quota, listener) and fix that side."
+                .into(),
+        ),
+    }
+}
+
+/// Escape regex metacharacters (an address has dots, an IPv6 one colons and brackets).
+fn regex_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 struct LogGrep;
 
 impl Check for LogGrep {
@@ -200,11 +235,23 @@ impl Check for LogGrep {
             "Stop after scanning this many bytes (default: host cap)",
             false,
         )
+        .param(
+            "client_address",
+            "The application's host or IP: its refused or denied connections",
+            false,
+        )
         .needs("files")
     }
 
     fn run(params: Params) -> Result<Report, RunError> {
-        let patterns = params.patterns.unwrap_or_else(kafka_broker_patterns);
+        let mut patterns = params.patterns.unwrap_or_else(kafka_broker_patterns);
+        if let Some(address) = params
+            .client_address
+            .as_deref()
+            .filter(|a| !a.trim().is_empty())
+        {
+            patterns.push(client_pattern(address.trim()));
+        }
         triage_sdk::log::progress(&format!("scanning {}", params.path));
         let request = GrepRequest {
             path: params.path.clone(),

@@ -200,7 +200,9 @@ impl Grant {
     ///
     /// Checked twice: lexically first (so `..` cannot climb out, and a path outside the grant
     /// is refused without revealing whether it exists), then after resolving symlinks (so a
-    /// link inside the grant cannot point outside it).
+    /// link inside the grant cannot point outside it). The host opens the canonical path; a
+    /// component swapped for a symlink between this check and the open is not caught — the
+    /// threat is a plugin, which cannot create files, not a local user racing the host.
     pub fn check_read(&self, requested: &str) -> Result<PathBuf, FileDenied> {
         let lexical = normalize(&absolute(Path::new(requested)));
         let suggestion = || {

@@ -61,6 +61,7 @@ pub async fn run(
     let mut pending: Vec<PlannedStep> = steps;
     let mut done: HashMap<String, StepResult> = HashMap::new();
     let mut running: JoinSet<StepResult> = JoinSet::new();
+    let mut in_flight: HashMap<tokio::task::Id, PlannedStep> = HashMap::new();
 
     loop {
         // Decide every step whose prerequisites are settled; a skip can settle others, so
@@ -95,23 +96,33 @@ pub async fn run(
                 let step_events: Arc<dyn RunEvents> = events.clone();
                 let kafka = meta.kafka.clone();
                 let policy = meta.remediation.clone();
-                running.spawn(async move {
+                let identity = step.clone();
+                let handle = running.spawn(async move {
                     step::execute(&runtime, &plugin, step, step_events, kafka, policy).await
                 });
+                in_flight.insert(handle.id(), identity);
             }
         }
-        match running.join_next().await {
-            Some(Ok(result)) => {
-                events.step_finished(&result);
-                done.insert(result.id.clone(), result);
+        let result = match running.join_next_with_id().await {
+            Some(Ok((task, result))) => {
+                in_flight.remove(&task);
+                result
             }
+            // A panic in host code for one step must not take the run down: the step ends
+            // as `error` and the steps after it are decided as usual.
             Some(Err(join_error)) => {
-                // A panic in host code for one step must not take the run down; the step's
-                // id is lost with the task, so the run's remaining steps still complete.
-                eprintln!("triage: internal error in a step: {join_error}");
+                let step = in_flight
+                    .remove(&join_error.id())
+                    .expect("every running task is a step");
+                let mut result =
+                    step::skipped(&step, format!("internal error in triage: {join_error}"));
+                result.status = Status::Error;
+                result
             }
             None => break,
-        }
+        };
+        events.step_finished(&result);
+        done.insert(result.id.clone(), result);
     }
 
     let steps: Vec<StepResult> = order.iter().filter_map(|id| done.remove(id)).collect();

@@ -29,10 +29,14 @@ use crate::runtime::{EngineError, Runtime};
 #[derive(Debug, Parser)]
 #[command(name = "triage", version, about, long_about = None)]
 #[command(after_help = "Examples:\n  \
-    triage run connectivity --set servers=kafka-1:9092,kafka-2:9092\n  \
+    triage run kafka-producer-drops --bootstrap kafka-1:9092 --set topic=orders \\\n      \
+    --set producer_config=producer.properties --set canary=orders\n  \
+    triage run kafka-cluster --bootstrap kafka-1:9092 --kafka-config client.properties\n  \
     triage run ./my-playbook.ron --set topic=orders --format json\n  \
-    triage explain connectivity\n  \
-    triage list")]
+    triage explain kafka-producer-drops\n  \
+    triage list\n\n\
+    Exit codes: 0 nothing failed · 1 a check failed or errored · 2 invalid playbook or \
+    arguments (nothing was run) · 3 the engine itself failed")]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

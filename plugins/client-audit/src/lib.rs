@@ -429,10 +429,10 @@ mod tests {
             "/main.go"
         );
         assert_eq!(
-            below("apps/orders/", "/work/apps/orders/node_modules/x/index.js"),
+            below("apps/orders/", "/srv/apps/orders/node_modules/x/index.js"),
             "/node_modules/x/index.js"
         );
-        assert_eq!(below(".", "/work/app/vendor/x.go"), "x.go");
+        assert_eq!(below(".", "/srv/app/vendor/x.go"), "x.go");
     }
 
     fn hit(file: &str, line: u64) -> triage_sdk::files::MatchLine {

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use support::lab::Lab;
-use support::{Outcome, guests, playbook_with_steps, run, write_playbook};
+use support::{Outcome, guests, playbook_with_steps, run, run_steps, write_playbook};
 
 /// `triage run kafka-cluster` against the lab, checking `topic` only.
 fn kafka_cluster(lab: &Lab, topic: &str) -> Outcome {
@@ -205,22 +205,13 @@ fn zookeeper_health_follows_a_real_zookeeper_and_recognises_kraft() {
 fn the_kafka_interface_answers_from_the_real_cluster_and_withholds_secrets() {
     let scenario = Lab::exclusive();
     let lab = scenario.lab();
-    let dir = tempfile::tempdir().unwrap();
-    let playbook = write_playbook(
-        dir.path(),
-        &playbook_with_steps(&format!(
+    let outcome = run_steps(
+        &format!(
             r#"Step(id: "probe", plugin: "{}", allow: (kafka: Read))"#,
             guests::GUEST_KAFKA
-        )),
+        ),
+        &["--bootstrap", &lab.bootstrap],
     );
-    let outcome = run(&[
-        "run",
-        playbook.to_str().unwrap(),
-        "--bootstrap",
-        &lab.bootstrap,
-        "--format",
-        "json",
-    ]);
     let facts = &outcome.step("probe")["facts"];
     assert_eq!(facts["brokers"], "1,2,3", "{facts}");
     assert_eq!(
@@ -256,21 +247,10 @@ fn the_kafka_interface_answers_from_the_real_cluster_and_withholds_secrets() {
     }
 
     // Without the grant, the same plugin is denied, by name.
-    let denied = write_playbook(
-        dir.path(),
-        &playbook_with_steps(&format!(
-            r#"Step(id: "probe", plugin: "{}")"#,
-            guests::GUEST_KAFKA
-        )),
+    let outcome = run_steps(
+        &format!(r#"Step(id: "probe", plugin: "{}")"#, guests::GUEST_KAFKA),
+        &["--bootstrap", &lab.bootstrap],
     );
-    let outcome = run(&[
-        "run",
-        denied.to_str().unwrap(),
-        "--bootstrap",
-        &lab.bootstrap,
-        "--format",
-        "json",
-    ]);
     let facts = &outcome.step("probe")["facts"];
     assert!(
         facts["metadata"]
@@ -324,23 +304,13 @@ fn with_every_broker_down_each_kafka_check_ends_unavailable_within_its_timeout()
 
 /// A one-step playbook running the canary against `topic`, granted to produce to `granted`.
 fn canary(lab: &Lab, topic: &str, granted: &str) -> Outcome {
-    let dir = tempfile::tempdir().unwrap();
-    let playbook = write_playbook(
-        dir.path(),
+    run_steps(
         &format!(
-            r#"Playbook(name: "canary", title: "canary", steps: [
-                Step(id: "canary", plugin: "canary", with: {{ "topic": "{topic}", "count": 20, "timeout_ms": 8000 }},
-                     allow: (kafka: Produce(["{granted}"])), timeout: "20s")])"#
+            r#"Step(id: "canary", plugin: "canary", with: {{ "topic": "{topic}", "count": 20, "timeout_ms": 8000 }},
+                    allow: (kafka: Produce(["{granted}"])), timeout: "20s")"#
         ),
-    );
-    run(&[
-        "run",
-        playbook.to_str().unwrap(),
-        "--bootstrap",
-        &lab.bootstrap,
-        "--format",
-        "json",
-    ])
+        &["--bootstrap", &lab.bootstrap],
+    )
 }
 
 #[test]

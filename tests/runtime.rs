@@ -9,9 +9,7 @@ use std::net::TcpListener;
 use support::{guests, playbook_with_steps, run, write_playbook};
 
 fn run_steps(steps: &str) -> support::Outcome {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_playbook(dir.path(), &playbook_with_steps(steps));
-    run(&["run", path.to_str().unwrap(), "--format", "json"])
+    support::run_steps(steps, &[])
 }
 
 #[test]

@@ -102,6 +102,16 @@ pub fn write_playbook(dir: &Path, text: &str) -> PathBuf {
     path
 }
 
+/// Write `steps` (RON `Step(...)` items) into a playbook in a fresh directory and
+/// `triage run` it with `--format json` and `extra` arguments.
+pub fn run_steps(steps: &str, extra: &[&str]) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_playbook(dir.path(), &playbook_with_steps(steps));
+    let mut args = vec!["run", path.to_str().unwrap(), "--format", "json"];
+    args.extend(extra);
+    run(&args)
+}
+
 /// A one-playbook-many-steps helper: `steps` are RON `Step(...)` items.
 pub fn playbook_with_steps(steps: &str) -> String {
     format!("Playbook(name: \"test\", title: \"test\", steps: [{steps}])")

@@ -210,6 +210,20 @@ fn check_server(host: &str, port: u16, params: &Params, report: &mut Report) -> 
         return None;
     }
     let srvr = ask("srvr").map(|a| a.response).unwrap_or_default();
+    // `ruok` only says the process runs; a server without a quorum (or still starting)
+    // answers `srvr` with this instead of its mode.
+    if srvr.contains("not currently serving requests") {
+        report.push(
+            Finding::fail(
+                "zookeeper.not-serving",
+                format!("ZooKeeper {address} runs but is not serving requests"),
+            )
+            .cause(cause::ZOOKEEPER_NO_QUORUM)
+            .evidence("net.tcp-exchange", format!("srvr → {}", srvr.trim()))
+            .fix("It has not joined a quorum: start enough servers of the ensemble, and check that they reach each other on their quorum and election ports."),
+        );
+        return None;
+    }
     let mntr = ask("mntr")
         .map(|a| parse_mntr(&a.response))
         .unwrap_or_default();

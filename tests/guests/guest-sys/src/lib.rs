@@ -14,7 +14,11 @@ impl Check for Processes {
     type Params = Params;
     fn info() -> PluginInfo {
         PluginInfo::new("guest-sys", "Reports the processes the host lists")
-            .param("names", "Names (or command-line fragments) to look for", true)
+            .param(
+                "names",
+                "Names (or command-line fragments) to look for",
+                true,
+            )
             .needs("sys")
     }
     fn run(params: Params) -> Result<Report, RunError> {

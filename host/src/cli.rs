@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -177,13 +178,21 @@ impl CliError {
     }
 }
 
+/// How long the end of a command waits for host work still in flight before the process
+/// exits anyway. Only work abandoned at a deadline can still be running then: a name lookup
+/// against a silent resolver, an open of a FIFO, a scan past its budget. None of it can be
+/// cancelled (it is a blocking system call) and none of it matters once the report is written.
+/// The grace only lets the runtime drop its remaining tasks, whose destructors clean up
+/// (child processes are killed on drop).
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(250);
+
 /// Run the parsed command line; returns the exit code.
 pub fn execute(cli: Cli) -> Result<u8, CliError> {
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| EngineError::from_io(&e))?;
-    tokio.block_on(async move {
+    let outcome = tokio.block_on(async move {
         match cli.command {
             Command::Run(args) => run(args).await,
             Command::Validate { files, engine } => validate_files(&files, &engine).await,
@@ -194,7 +203,12 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
                 engine,
             } => explain(&playbook, &sets, &engine).await,
         }
-    })
+    });
+    // The process always exits when the command ends (issue 7). Dropping the runtime would
+    // wait for every blocking task to return, and a `getaddrinfo` or a FIFO open abandoned at
+    // its step's deadline may never return: the report was printed, the process lived on.
+    tokio.shutdown_timeout(SHUTDOWN_GRACE);
+    outcome
 }
 
 fn start_runtime(engine: &EngineArgs) -> Result<Runtime, EngineError> {

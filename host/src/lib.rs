@@ -13,6 +13,7 @@
 //! - [`hostfns`]: the host side of each WIT interface, one file per interface.
 //! - [`kafka`]: the run's Kafka clients (librdkafka, plus a small wire-protocol client).
 //! - [`scan`]: the host-side multi-pattern line scanner behind `files.grep`.
+//! - [`secrets`]: what counts as a secret (one definition), and command-line masking.
 //! - [`runner`]: the step DAG on tokio: `needs`, `when`, timeouts, skips.
 //! - [`report`]: the run's results, the ranked diagnosis, and their renderings.
 //! - [`cli`]: the command line; `main.rs` only maps its outcome to an exit code.
@@ -28,4 +29,5 @@ pub mod report;
 pub mod runner;
 pub mod runtime;
 pub mod scan;
+pub mod secrets;
 pub mod wit;

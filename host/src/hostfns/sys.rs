@@ -1,17 +1,22 @@
 //! `sys`: the vital signs of the machine `triage` runs on (sysinfo), for checks run on a
-//! broker host. Process command lines are redacted: a JVM's `-Dssl.keystore.password=...`
-//! must not reach a plugin.
+//! broker host. Process command lines are redacted ([`crate::secrets`]): a JVM's
+//! `-Dssl.keystore.password=...` must not reach a plugin.
 
 use std::path::Path;
 
-use sysinfo::{Disks, ProcessesToUpdate, System};
+use sysinfo::{Disks, Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
-use super::{StepState, before, blocking};
+use super::{StepState, before, blocking, truncate};
+use crate::secrets::redact_command_line;
 use crate::wit::HostError;
 use crate::wit::triage::plugin::sys::{Cpu, DiskUsage, Host, Load, Memory, Process};
 
 /// Most processes returned by one call.
 const MAX_PROCESSES: usize = 200;
+
+/// Bytes kept of one (redacted) command line: a JVM's runs to kilobytes, and 200 of them must
+/// not flood the plugin.
+const MAX_COMMAND_BYTES: usize = 4096;
 
 impl Host for StepState {
     async fn cpu_stats(&mut self) -> Result<Cpu, HostError> {
@@ -69,39 +74,66 @@ impl Host for StepState {
 
     async fn processes_named(&mut self, name: String) -> Result<Vec<Process>, HostError> {
         self.env.grant.check_sys().map_err(HostError::Denied)?;
-        before(
-            self.deadline(),
-            blocking(move || {
-                let mut system = system()?;
-                system.refresh_processes(ProcessesToUpdate::All, true);
-                let mut found: Vec<Process> = system
-                    .processes()
-                    .values()
-                    .filter_map(|p| {
-                        let command: Vec<String> = p
-                            .cmd()
-                            .iter()
-                            .map(|a| a.to_string_lossy().into_owned())
-                            .collect();
-                        let process_name = p.name().to_string_lossy().into_owned();
-                        let matches = process_name.contains(&name)
-                            || command.iter().any(|a| a.contains(&name));
-                        matches.then(|| Process {
-                            pid: p.pid().as_u32(),
-                            name: process_name,
-                            command: redact(&command),
-                            cpu_percent: p.cpu_usage(),
-                            memory_bytes: p.memory(),
-                        })
-                    })
-                    .collect();
-                found.sort_by_key(|p| p.pid);
-                found.truncate(MAX_PROCESSES);
-                Ok(found)
-            }),
-        )
-        .await
+        before(self.deadline(), blocking(move || processes_matching(&name))).await
     }
+}
+
+/// The processes whose name or redacted command line contains `name`, lowest pids first.
+fn processes_matching(name: &str) -> Result<Vec<Process>, HostError> {
+    let mut system = system()?;
+    // sysinfo reads a process's command line only when asked to (`with_cmd`); the plain
+    // `refresh_processes` left every `command` empty (issue 7).
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::All,
+        true,
+        ProcessRefreshKind::nothing()
+            .with_cmd(UpdateKind::Always)
+            .with_cpu()
+            .with_memory(),
+    );
+    let mut matching: Vec<(Pid, String)> = system
+        .processes()
+        .values()
+        .filter_map(|p| {
+            let argv: Vec<String> = p
+                .cmd()
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let command = redact_command_line(&argv);
+            // Match what the plugin may see, never the raw command line: a search for
+            // `password=a`, `password=b`, ... would read a secret one character at a time.
+            let matches = p.name().to_string_lossy().contains(name) || command.contains(name);
+            matches.then_some((p.pid(), command))
+        })
+        .collect();
+    matching.sort_by_key(|(pid, _)| *pid);
+    matching.truncate(MAX_PROCESSES);
+    if matching.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A process's CPU usage is the difference between two samples (one sample said 0%).
+    std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
+    let pids: Vec<Pid> = matching.iter().map(|(pid, _)| *pid).collect();
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&pids),
+        true,
+        ProcessRefreshKind::nothing().with_cpu().with_memory(),
+    );
+    Ok(matching
+        .into_iter()
+        .filter_map(|(pid, command)| {
+            // Gone between the samples: not running any more.
+            let p = system.process(pid)?;
+            Some(Process {
+                pid: pid.as_u32(),
+                name: p.name().to_string_lossy().into_owned(),
+                command: truncate(&command, MAX_COMMAND_BYTES).to_owned(),
+                cpu_percent: p.cpu_usage(),
+                memory_bytes: p.memory(),
+            })
+        })
+        .collect())
 }
 
 fn system() -> Result<System, HostError> {
@@ -129,49 +161,4 @@ fn disk_usage(path: &str) -> Result<DiskUsage, HostError> {
 
 fn display(path: &Path) -> String {
     path.display().to_string()
-}
-
-/// Replace the value of any argument that looks like a credential with `***`.
-fn redact(command: &[String]) -> String {
-    const SECRET_WORDS: [&str; 5] = ["password", "passwd", "secret", "token", "credential"];
-    let is_secret = |key: &str| {
-        let key = key.to_ascii_lowercase();
-        SECRET_WORDS.iter().any(|w| key.contains(w))
-    };
-    let mut out = Vec::with_capacity(command.len());
-    let mut hide_next = false;
-    for arg in command {
-        if hide_next {
-            out.push("***".to_owned());
-            hide_next = false;
-        } else if let Some((key, _)) = arg.split_once('=').filter(|(k, _)| is_secret(k)) {
-            out.push(format!("{key}=***"));
-        } else {
-            hide_next = arg.starts_with('-') && is_secret(arg);
-            out.push(arg.clone());
-        }
-    }
-    out.join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn credentials_are_redacted_in_both_argument_styles() {
-        let command: Vec<String> = [
-            "java",
-            "-Dssl.keystore.password=hunter2",
-            "--sasl-token",
-            "abc",
-            "-Xmx1g",
-        ]
-        .map(String::from)
-        .to_vec();
-        assert_eq!(
-            redact(&command),
-            "java -Dssl.keystore.password=*** --sasl-token *** -Xmx1g"
-        );
-    }
 }

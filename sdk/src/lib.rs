@@ -273,7 +273,8 @@ pub mod http {
     pub use super::wit::http::{Response, get};
 }
 
-/// Run a granted command (remediation steps only; done only with `triage run --apply`).
+/// Plan a granted command (remediation steps only): the host records it, and runs exactly
+/// the planned commands itself after `triage run --apply` and a confirmation.
 ///
 /// ```no_run
 /// let result = triage_sdk::exec::run(&["systemctl".into(), "restart".into(), "kafka".into()], 60_000);

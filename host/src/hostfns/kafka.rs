@@ -1,12 +1,36 @@
 //! `kafka`: questions about the cluster, answered by the run's shared clients
 //! ([`crate::kafka::KafkaConnection`]). Needs `kafka: Read`.
 
-use super::StepState;
+use super::{Action, StepState};
+use crate::kafka::KafkaConnection;
 use crate::wit::HostError;
 use crate::wit::triage::plugin::kafka::{
     AlterResult, BrokerLogDirs, Cluster, ConfigResource, ConfigResult, Host, ProbeRequest,
     ProbeResult, Quorum, ResourceKind,
 };
+
+/// The value of `key` set on `topic` itself, `None` when the topic uses the default (the
+/// broker's or Kafka's). What a planned change replaces, and what must still be there when
+/// the change is carried out.
+pub async fn topic_config_value(
+    kafka: &KafkaConnection,
+    topic: &str,
+    key: &str,
+    deadline: tokio::time::Instant,
+) -> Result<Option<String>, HostError> {
+    let resource = ConfigResource {
+        kind: ResourceKind::Topic,
+        name: topic.to_owned(),
+    };
+    Ok(kafka
+        .describe_configs(&[resource], &[key.to_owned()], deadline)
+        .await?
+        .into_iter()
+        .next()
+        .and_then(|r| r.entries.into_iter().next())
+        .filter(|e| !e.is_default)
+        .and_then(|e| e.value))
+}
 
 impl StepState {
     fn connection(&self) -> Result<std::sync::Arc<crate::kafka::KafkaConnection>, HostError> {
@@ -66,6 +90,9 @@ impl Host for StepState {
         kafka.produce_probe(&request, deadline).await
     }
 
+    /// Never changes anything: the change is checked against the grant, recorded in the
+    /// step's plan with the value it replaces, and answered `applied: false`. The runner
+    /// carries out the confirmed plan itself (see [`super::exec`] for why).
     async fn alter_topic_config(
         &mut self,
         topic: String,
@@ -76,32 +103,25 @@ impl Host for StepState {
             .grant
             .check_kafka_admin()
             .map_err(HostError::Denied)?;
-        let kafka = self.connection()?;
-        let deadline = self.deadline();
-        let resource = ConfigResource {
-            kind: ResourceKind::Topic,
-            name: topic.clone(),
-        };
-        let previous = kafka
-            .describe_configs(&[resource], std::slice::from_ref(&key), deadline)
-            .await?
-            .into_iter()
-            .next()
-            .and_then(|r| r.entries.into_iter().next())
-            .filter(|e| !e.is_default)
-            .and_then(|e| e.value);
-        let was = previous.as_deref().unwrap_or("its default");
-        let apply = self
-            .env
+        // Refused before the cluster is asked anything: a plugin asking for millions of
+        // changes must not cost millions of lookups.
+        self.env
             .actions
-            .record(format!("set {key}={value} on topic `{topic}` (was {was})"));
-        if apply {
-            kafka
-                .alter_topic_config(&topic, &key, &value, deadline)
-                .await?;
-        }
+            .room_for(topic.len() + key.len() + value.len())
+            .map_err(HostError::Denied)?;
+        let kafka = self.connection()?;
+        let previous = topic_config_value(&kafka, &topic, &key, self.deadline()).await?;
+        self.env
+            .actions
+            .record(Action::AlterTopicConfig {
+                topic,
+                key,
+                value,
+                previous: previous.clone(),
+            })
+            .map_err(HostError::Denied)?;
         Ok(AlterResult {
-            applied: apply,
+            applied: false,
             previous,
         })
     }

@@ -14,13 +14,20 @@ struct ActionFlood;
 impl Check for ActionFlood {
     type Params = Params;
     fn info() -> PluginInfo {
-        PluginInfo::new("guest-action-flood", "Plans the same command millions of times")
-            .param("command", "A granted command line", true)
-            .param("count", "How many times to ask for it", true)
-            .needs("exec")
+        PluginInfo::new(
+            "guest-action-flood",
+            "Plans the same command millions of times",
+        )
+        .param("command", "A granted command line", true)
+        .param("count", "How many times to ask for it", true)
+        .needs("exec")
     }
     fn run(params: Params) -> Result<Report, RunError> {
-        let argv: Vec<String> = params.command.split_whitespace().map(str::to_owned).collect();
+        let argv: Vec<String> = params
+            .command
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
         let (mut recorded, mut refused) = (0u32, 0u32);
         for _ in 0..params.count {
             match exec::run(&argv, 1_000) {

@@ -1,13 +1,52 @@
 //! `kafka`: questions about the cluster, answered by the run's shared clients
 //! ([`crate::kafka::KafkaConnection`]). Needs `kafka: Read`.
 
-use super::{Action, StepState};
+use super::{Action, StepState, truncate};
 use crate::kafka::KafkaConnection;
 use crate::wit::HostError;
 use crate::wit::triage::plugin::kafka::{
     AlterResult, BrokerLogDirs, Cluster, ConfigResource, ConfigResult, Host, ProbeRequest,
     ProbeResult, Quorum, ResourceKind,
 };
+
+/// Longest topic name Kafka accepts (`org.apache.kafka.common.internals.Topic`:
+/// `MAX_NAME_LENGTH = 249`, legal characters `[a-zA-Z0-9._-]`).
+const MAX_TOPIC_NAME: usize = 249;
+/// Longest config key or value a planned change may carry: a plan is read by a person.
+const MAX_CONFIG_TEXT: usize = 1024;
+
+/// A config change a plan may hold: a legal Kafka topic name, a config key in Kafka's own
+/// spelling (`min.insync.replicas`), a value without control characters — so that nothing a
+/// plugin passes can redraw the confirmation prompt it is shown in.
+fn check_alter_request(topic: &str, key: &str, value: &str) -> Result<(), String> {
+    let legal_topic = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    if topic.is_empty()
+        || topic.len() > MAX_TOPIC_NAME
+        || topic == "."
+        || topic == ".."
+        || !topic.chars().all(legal_topic)
+    {
+        return Err(format!(
+            "{:?} is not a Kafka topic name (1 to {MAX_TOPIC_NAME} of a-z, A-Z, 0-9, `.`, `_`, `-`)",
+            truncate(topic, 64)
+        ));
+    }
+    let legal_key = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+    if key.is_empty() || key.len() > MAX_CONFIG_TEXT || !key.chars().all(legal_key) {
+        return Err(format!(
+            "{:?} is not a topic config key (lower-case words joined by `.`, such as \
+             min.insync.replicas)",
+            truncate(key, 64)
+        ));
+    }
+    if value.len() > MAX_CONFIG_TEXT || value.chars().any(char::is_control) {
+        return Err(format!(
+            "the value for {key} is longer than {MAX_CONFIG_TEXT} bytes or holds control \
+             characters"
+        ));
+    }
+    Ok(())
+}
 
 /// The value of `key` set on `topic` itself, `None` when the topic uses the default (the
 /// broker's or Kafka's). What a planned change replaces, and what must still be there when
@@ -103,6 +142,8 @@ impl Host for StepState {
             .grant
             .check_kafka_admin()
             .map_err(HostError::Denied)?;
+        // These strings reach the operator's confirmation prompt and the report verbatim.
+        check_alter_request(&topic, &key, &value).map_err(HostError::Invalid)?;
         // Refused before the cluster is asked anything: a plugin asking for millions of
         // changes must not cost millions of lookups.
         self.env
@@ -130,5 +171,33 @@ impl Host for StepState {
         let kafka = self.kafka()?;
         let deadline = self.deadline();
         kafka.quorum(deadline).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_planned_config_change_is_plain_kafka_text() {
+        assert!(check_alter_request("orders", "min.insync.replicas", "1").is_ok());
+        assert!(check_alter_request("a.b_c-1", "retention.ms", "3600000").is_ok());
+        for (topic, key, value) in [
+            ("", "min.insync.replicas", "1"),
+            ("..", "min.insync.replicas", "1"),
+            ("orders\x1b[2K", "min.insync.replicas", "1"),
+            ("orders", "Min.Insync", "1"),
+            (
+                "orders",
+                "min.insync.replicas",
+                "1\r\nPASS everything is fine",
+            ),
+        ] {
+            assert!(
+                check_alter_request(topic, key, value).is_err(),
+                "{topic:?} {key:?} {value:?}"
+            );
+        }
+        assert!(check_alter_request(&"t".repeat(250), "k", "v").is_err());
     }
 }

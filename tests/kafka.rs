@@ -299,7 +299,23 @@ fn with_every_broker_down_each_kafka_check_ends_unavailable_within_its_timeout()
             "{step}: {result}"
         );
     }
-    assert_eq!(outcome.json()["diagnosis"][0]["cause"], "broker.down");
+    // Nothing answered: that is not "the brokers are down" (issue 7, item 13). The cluster
+    // checks say the cluster could not be reached, and the refused connections the
+    // reachability check saw rank above it.
+    assert_eq!(
+        outcome.step("cluster")["findings"][0]["cause"],
+        "kafka.unreachable"
+    );
+    let diagnosis = &outcome.json()["diagnosis"];
+    assert_eq!(diagnosis[0]["cause"], "net.refused", "{diagnosis}");
+    assert!(
+        !diagnosis
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["cause"] == "broker.down"),
+        "{diagnosis}"
+    );
 }
 
 /// A one-step playbook running the canary against `topic`, granted to produce to `granted`.
@@ -387,7 +403,8 @@ fn a_topic_config_remediation_is_a_dry_run_until_applied() {
     let playbook = write_playbook(
         dir.path(),
         &playbook_with_steps(
-            r#"Step(id: "lower", plugin: "topic-config", remediation: true,
+            r#"Step(id: "isr", plugin: "isr-check", with: { "topics": "remedy" }, allow: (kafka: Read)),
+               Step(id: "lower", plugin: "topic-config", remediation: true, fixes: "isr.below-min",
                     with: { "topic": "remedy", "key": "min.insync.replicas", "value": "1" },
                     allow: (kafka: Admin))"#,
         ),
@@ -424,8 +441,8 @@ fn a_topic_config_remediation_is_a_dry_run_until_applied() {
             .starts_with("applied: set min.insync.replicas=1"),
         "{step}"
     );
-    // The change took (nothing is left to lower), and the topic's other settings are
-    // untouched: the change was incremental.
+    // The change took (the ISR is no longer below the minimum, so there is nothing left to
+    // fix), and the topic's other settings are untouched: the change was incremental.
     let again = run(&[
         "run",
         path,
@@ -434,9 +451,14 @@ fn a_topic_config_remediation_is_a_dry_run_until_applied() {
         "--format",
         "json",
     ]);
-    assert_eq!(
-        again.step("lower")["summary"],
-        "no change: no partition of `remedy` has fewer in-sync replicas than min.insync.replicas=1"
+    assert_ne!(again.step("isr")["status"], "fail", "{}", again.step("isr"));
+    assert!(
+        again.step("lower")["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("not run: it fixes `isr.below-min`, which the checks did not establish"),
+        "{}",
+        again.step("lower")
     );
     let describe = lab.run(&[
         "cli",

@@ -394,3 +394,68 @@ fn request_handlers_at_five_percent_idle_rank_overload_first() {
         "{load}"
     );
 }
+
+/// Issue 7, item 14: with no bootstrap given (no --bootstrap, no --set bootstrap, no
+/// --kafka-config), nothing is judged against a default nobody chose: the producer's
+/// bootstrap.servers is not compared with `localhost:9092`, config-audit says why it did not
+/// compare and still reports its other rules, and the steps that need a cluster say that no
+/// bootstrap was given.
+#[test]
+fn without_a_bootstrap_the_config_is_not_judged_against_a_default() {
+    let dir = tempfile::tempdir().unwrap();
+    // Other hosts than the default: a local listener on another port (the "wrong port?" of
+    // the default), and a name. acks=0 is a real problem the audit must still report.
+    let config = write_config(dir.path(), "127.0.0.1:19092,kafka-b:9092", "acks=0\n");
+    let outcome = support::run_command(
+        support::triage()
+            .args([
+                "run",
+                "kafka-producer-drops",
+                "--set",
+                "topic=orders",
+                "--set",
+                &format!("producer_config={}", config.display()),
+                "--format",
+                "json",
+            ])
+            .env_remove("TRIAGE_BOOTSTRAP"),
+    );
+    let step = outcome.step("config");
+    let findings = step["findings"].as_array().unwrap();
+    let bootstrap: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["id"].as_str().unwrap().starts_with("config.bootstrap"))
+        .collect();
+    assert!(
+        bootstrap
+            .iter()
+            .all(|f| f["severity"] == "info" && f["cause"].is_null()),
+        "judged against a default: {bootstrap:#?}"
+    );
+    let note = bootstrap
+        .iter()
+        .find(|f| f["id"] == "config.bootstrap.not-compared")
+        .unwrap_or_else(|| panic!("no note: {step}"));
+    assert!(
+        note["title"]
+            .as_str()
+            .unwrap()
+            .contains("no bootstrap servers were given"),
+        "{note}"
+    );
+    assert!(
+        causes(&outcome).contains(&"config.acks-weak".to_owned()),
+        "the other rules still ran: {:?}",
+        causes(&outcome)
+    );
+    for id in ["network", "cluster", "listeners", "topic"] {
+        let step = outcome.step(id);
+        assert_eq!(step["status"], "skipped", "{id}: {step}");
+        assert_eq!(step["summary"], "input `bootstrap` not set", "{id}: {step}");
+    }
+    let hints = outcome.json()["next_steps"].to_string();
+    assert!(
+        hints.contains("`cluster` did not run: pass --set bootstrap=... (Kafka bootstrap servers"),
+        "{hints}"
+    );
+}

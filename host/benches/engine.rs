@@ -46,7 +46,7 @@ fn step_overhead(c: &mut Criterion) {
         deadline: tokio::time::Instant::now() + limits.timeout,
         events: Arc::new(NoEvents),
         kafka: None,
-        actions: Arc::new(ActionLog::new(false)),
+        actions: Arc::new(ActionLog::new()),
     };
 
     let mut group = c.benchmark_group("step");

@@ -26,6 +26,9 @@ pub struct Grant {
     pub exec: Vec<Vec<String>>,
 }
 
+/// How `triage explain` describes a `sys: true` grant.
+pub const SYS_DESCRIPTION: &str = "sys: cpu, memory, load, disk usage, processes";
+
 /// Access to the Kafka cluster, through the host's clients.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub enum KafkaAccess {
@@ -48,7 +51,11 @@ impl KafkaAccess {
                 "kafka: read, and produce probe records to {} only",
                 topics.join(", ")
             ),
-            KafkaAccess::Admin => "kafka: read, and alter topic configs".into(),
+            KafkaAccess::Admin => {
+                "kafka: read, and alter topic configs (remediation: planned in a dry run, \
+                 carried out only with --apply, once confirmed)"
+                    .into()
+            }
         }
     }
 }
@@ -348,27 +355,36 @@ impl Grant {
         }
     }
 
-    /// One line per capability, for `triage explain`.
+    /// One line per capability, with the same wording as `triage explain` (see
+    /// [`crate::playbook::model::Allow::describe`]). Every field is listed: the
+    /// destructuring does not compile when a capability is added and not described.
     pub fn describe(&self) -> Vec<String> {
+        let Grant {
+            net,
+            files,
+            sys,
+            kafka,
+            http,
+            exec,
+        } = self;
         let mut lines = Vec::new();
-        if !self.net.is_empty() {
-            lines.push(format!("net: {}", self.describe_net()));
+        lines.extend(net.iter().map(|rule| format!("net: {rule}")));
+        lines.extend(
+            files
+                .iter()
+                .map(|rule| format!("files (read-only): {}", rule.root.display())),
+        );
+        if *sys {
+            lines.push(SYS_DESCRIPTION.to_owned());
         }
-        if !self.files.is_empty() {
-            lines.push(format!("files (read-only): {}", self.describe_files()));
-        }
-        if self.sys {
-            lines.push("sys: cpu, memory, load, disk usage, processes".into());
-        }
-        if let Some(kafka) = &self.kafka {
+        if let Some(kafka) = kafka {
             lines.push(kafka.describe());
         }
-        if !self.http.is_empty() {
-            lines.push(format!("http GET: {}", self.http.join(", ")));
-        }
-        for command in &self.exec {
-            lines.push(format!("exec: {}", command.join(" ")));
-        }
+        lines.extend(http.iter().map(|url| format!("http GET: {url}")));
+        lines.extend(
+            exec.iter()
+                .map(|command| format!("exec: {}", command.join(" "))),
+        );
         lines
     }
 
@@ -560,6 +576,25 @@ mod tests {
                 .contains("granted: systemctl restart kafka")
         );
         assert!(Grant::default().check_kafka_admin().is_err());
+    }
+
+    #[test]
+    fn describe_lists_every_capability_including_exec_and_admin() {
+        let grant = Grant {
+            net: vec![NetRule::parse("kafka-1:9092").unwrap()],
+            sys: true,
+            kafka: Some(KafkaAccess::Admin),
+            http: vec!["http://broker-1:7071/metrics".into()],
+            exec: vec![vec!["systemctl".into(), "restart".into(), "kafka".into()]],
+            ..Grant::default()
+        };
+        let lines = grant.describe();
+        assert_eq!(lines[0], "net: kafka-1:9092");
+        assert_eq!(lines[1], SYS_DESCRIPTION);
+        assert!(lines[2].starts_with("kafka: read, and alter topic configs"));
+        assert_eq!(lines[3], "http GET: http://broker-1:7071/metrics");
+        assert_eq!(lines[4], "exec: systemctl restart kafka");
+        assert!(Grant::default().describe().is_empty());
     }
 
     #[test]

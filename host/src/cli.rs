@@ -532,22 +532,18 @@ async fn explain(reference: &str, sets: &[String], engine: &EngineArgs) -> Resul
             let text = serde_json::to_string(&value.value).unwrap_or_default();
             lines.push(format!("  with     {key} = {}", shown(&text)));
         }
-        let mut grants = Vec::new();
-        for net in &step.allow.net {
-            grants.push(format!("net: {}", shown(&net.value)));
+        if let Some(fixes) = &step.fixes {
+            let mut line = format!(
+                "  fixes    {} (runs only when the checks establish it and rank it first",
+                fixes.value
+            );
+            if !step.even_below.is_empty() {
+                let below: Vec<&str> = step.even_below.iter().map(|c| c.value.as_str()).collect();
+                line.push_str(&format!(", or only {} above it", below.join(", ")));
+            }
+            lines.push(format!("{line})"));
         }
-        for file in &step.allow.files {
-            grants.push(format!("files (read-only): {}", shown(&file.value)));
-        }
-        if step.allow.sys {
-            grants.push("sys: cpu, memory, load, disk usage, processes".to_owned());
-        }
-        if let Some(kafka) = &step.allow.kafka {
-            grants.push(shown(&kafka.describe()));
-        }
-        for url in &step.allow.http {
-            grants.push(format!("http GET: {}", shown(&url.value)));
-        }
+        let grants = step.allow.describe(shown);
         if grants.is_empty() {
             lines.push("  grants   none (deny all)".to_owned());
         }

@@ -14,8 +14,13 @@ pub const NET_REFUSED: &str = "net.refused";
 pub const DNS_UNRESOLVABLE: &str = "dns.unresolvable";
 /// A broker advertises a listener clients cannot reach or resolve.
 pub const LISTENER_UNRESOLVABLE: &str = "listener.unresolvable";
-/// A broker is down or not registered.
+/// A broker is down: the cluster, reached, lists replicas on a broker it does not have.
+/// Only ever concluded from a cluster that answered — see [`KAFKA_UNREACHABLE`].
 pub const BROKER_DOWN: &str = "broker.down";
+/// No broker answered at the bootstrap servers: the cluster could not be looked at. Not a
+/// conclusion about the brokers (they may be fine and the name, port or network wrong); the
+/// network causes that explain it rank above it.
+pub const KAFKA_UNREACHABLE: &str = "kafka.unreachable";
 /// A broker is saturated (CPU, request handlers, network threads).
 pub const BROKER_OVERLOADED: &str = "broker.overloaded";
 /// A broker's disk is full or failing.

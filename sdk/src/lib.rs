@@ -238,22 +238,26 @@ pub mod net {
 pub mod kafka {
     use crate::{Finding, HostError, Report, cause};
 
-    /// The report of a check that could not reach the cluster at all: a `fail` pointing at
-    /// the brokers (the usual reason), with the host's own words as evidence.
+    /// The report of a check that could not reach the cluster at all: a `fail` saying that
+    /// no broker answered (cause [`cause::KAFKA_UNREACHABLE`]), with the host's own words as
+    /// evidence. It says nothing about whether the brokers are up: a misspelt bootstrap
+    /// host looks exactly the same from here.
     pub fn unavailable_report(call: &str, error: &HostError) -> Report {
-        Report::new(format!("Kafka unavailable: {}", error.reason())).finding(
-            Finding::fail(
-                "kafka.unavailable",
-                "No broker answered: the cluster is unavailable from here",
+        Report::new(format!("Kafka unavailable: {}", error.reason()))
+            .finding(
+                Finding::fail(
+                    "kafka.unavailable",
+                    "No broker answered at the bootstrap servers: the cluster could not be checked from here",
+                )
+                .cause(cause::KAFKA_UNREACHABLE)
+                .evidence(format!("kafka.{call}"), error.reason())
+                .fix(
+                    "Check the bootstrap servers first: do they resolve, and does \
+                     `kafka-broker-api-versions.sh --bootstrap-server HOST:PORT` answer from \
+                     this host? Then check that the brokers are running.",
+                ),
             )
-            .cause(cause::BROKER_DOWN)
-            .evidence(format!("kafka.{call}"), error.reason())
-            .fix(
-                "Check that the brokers are running (`systemctl status kafka`, or \
-                     `kafka-topics.sh --bootstrap-server HOST:PORT --list` should answer) and \
-                     reachable at the bootstrap servers; restart the brokers that are down.",
-            ),
-        )
+            .fact("reachable", false)
     }
 
     pub use super::wit::kafka::{
@@ -273,7 +277,8 @@ pub mod http {
     pub use super::wit::http::{Response, get};
 }
 
-/// Run a granted command (remediation steps only; done only with `triage run --apply`).
+/// Plan a granted command (remediation steps only): the host records it, and runs exactly
+/// the planned commands itself after `triage run --apply` and a confirmation.
 ///
 /// ```no_run
 /// let result = triage_sdk::exec::run(&["systemctl".into(), "restart".into(), "kafka".into()], 60_000);

@@ -25,7 +25,9 @@ use crate::caps::Grant;
 use crate::runtime::MemoryCap;
 use crate::wit::HostError;
 
+pub use self::exec::{CommandError, CommandOutput, MAX_OUTPUT, run_command};
 pub use self::http::parse_url;
+pub use self::kafka::topic_config_value;
 pub use self::log::{LogLevel, truncate};
 
 /// Receives what plugins say while they run (log lines, progress); the runner decides how to
@@ -62,32 +64,137 @@ pub struct StepEnv {
     pub actions: Arc<ActionLog>,
 }
 
-/// The changes one step makes: every `exec` and config change is recorded here, and is
-/// only carried out when the run was started with `--apply`.
+/// One change a remediation asks for, as data: what the dry run shows, what the operator
+/// confirms, and what the host itself carries out afterwards — never a string read back,
+/// never the plugin run again (issue 7, item 3: an apply pass that re-ran the plugin let it
+/// do what the confirmed plan did not show).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Run a granted command line (program and arguments, no shell).
+    Exec {
+        /// Program and arguments, exactly as granted.
+        argv: Vec<String>,
+        /// How long the command may take (the step's deadline still applies).
+        timeout: std::time::Duration,
+    },
+    /// Set one topic config, leaving the others as they are (IncrementalAlterConfigs).
+    AlterTopicConfig {
+        /// The topic.
+        topic: String,
+        /// The config key.
+        key: String,
+        /// The new value.
+        value: String,
+        /// The value set on the topic when the plan was made (`None`: the default); the
+        /// change is carried out only if it is still the same.
+        previous: Option<String>,
+    },
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Exec { argv, .. } => write!(f, "run `{}`", argv.join(" ")),
+            Action::AlterTopicConfig {
+                topic,
+                key,
+                value,
+                previous,
+            } => write!(
+                f,
+                "set {key}={value} on topic `{topic}` (was {})",
+                previous.as_deref().unwrap_or("its default")
+            ),
+        }
+    }
+}
+
+/// Most actions one remediation may plan: a plan is read and confirmed by a person, and a
+/// remediation that needs more than a handful of changes should be several steps.
+pub const MAX_ACTIONS: usize = 32;
+/// Most bytes of action text (as shown) one plan may hold; keeps the confirmation prompt,
+/// the summary and the report small whatever the plugin asks for.
+pub const MAX_PLAN_BYTES: usize = 8 * 1024;
+
+/// The changes one remediation step plans. Every `exec` and config change a plugin asks
+/// for is checked against the grant, recorded here and answered `applied: false`; only the
+/// host carries a plan out, after confirmation, and only a complete one.
+///
+/// Bounded (issue 7, item 10: twenty million recorded actions once took 2.4 GB): past
+/// [`MAX_ACTIONS`] or [`MAX_PLAN_BYTES`] further actions are refused and counted, and the
+/// plan is marked incomplete.
 #[derive(Debug, Default)]
 pub struct ActionLog {
-    apply: bool,
-    recorded: std::sync::Mutex<Vec<String>>,
+    plan: std::sync::Mutex<Plan>,
+}
+
+/// What a dry run planned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The recorded actions, in order.
+    pub actions: Vec<Action>,
+    /// Bytes of action text recorded.
+    pub bytes: usize,
+    /// Actions asked for past the bounds, refused and not recorded.
+    pub refused: u64,
+}
+
+impl Plan {
+    /// Did the plugin get every action it asked for recorded?
+    pub fn is_complete(&self) -> bool {
+        self.refused == 0
+    }
+
+    /// The actions as the operator reads them: `run `a b`; set k=v on topic `t` (was 1)`.
+    pub fn describe(&self) -> String {
+        self.actions
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 impl ActionLog {
-    /// A log for a dry run (`apply: false`) or a real one.
-    pub fn new(apply: bool) -> ActionLog {
-        ActionLog {
-            apply,
-            recorded: Default::default(),
+    /// An empty log.
+    pub fn new() -> ActionLog {
+        ActionLog::default()
+    }
+
+    /// Is there room for an action of `bytes` (as shown)? Asked before work the action
+    /// needs (a config lookup), so that refused actions cost nothing. A refusal is
+    /// counted; the text says why, for the plugin.
+    pub fn room_for(&self, bytes: usize) -> Result<(), String> {
+        Self::make_room(&mut self.plan.lock().expect("action log"), bytes)
+    }
+
+    /// Record `action` if there is room; otherwise refuse it (and count the refusal).
+    pub fn record(&self, action: Action) -> Result<(), String> {
+        let bytes = action.to_string().len();
+        let mut plan = self.plan.lock().expect("action log");
+        Self::make_room(&mut plan, bytes)?;
+        plan.bytes += bytes;
+        plan.actions.push(action);
+        Ok(())
+    }
+
+    fn make_room(plan: &mut Plan, bytes: usize) -> Result<(), String> {
+        if plan.actions.len() < MAX_ACTIONS && plan.bytes.saturating_add(bytes) <= MAX_PLAN_BYTES {
+            return Ok(());
         }
+        plan.refused += 1;
+        Err(format!(
+            "this remediation already plans {} actions ({} bytes); a plan holds at most \
+             {MAX_ACTIONS} actions and {MAX_PLAN_BYTES} bytes, so this one was not recorded \
+             and the plan will not be carried out: split the remediation into several steps",
+            plan.actions.len(),
+            plan.bytes
+        ))
     }
 
-    /// Record `action`; returns whether to carry it out.
-    pub fn record(&self, action: String) -> bool {
-        self.recorded.lock().expect("action log").push(action);
-        self.apply
-    }
-
-    /// What was recorded, in order.
-    pub fn recorded(&self) -> Vec<String> {
-        self.recorded.lock().expect("action log").clone()
+    /// The plan so far.
+    pub fn plan(&self) -> Plan {
+        self.plan.lock().expect("action log").clone()
     }
 }
 

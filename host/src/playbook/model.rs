@@ -90,9 +90,23 @@ pub struct Step {
     #[serde(default)]
     pub memory: Option<Spanned<String>>,
     /// A remediation changes things: without `--apply` it runs as a dry run that reports
-    /// exactly what it would do; with `--apply` it asks for confirmation (unless `--yes`).
+    /// exactly what it would do; with `--apply` it asks for confirmation (unless `--yes`),
+    /// and the host carries out exactly the actions confirmed.
     #[serde(default)]
     pub remediation: bool,
+    /// The cause key a remediation fixes, e.g. `"broker.down"`; required on remediation
+    /// steps. Remediations run after every other step, and only when the diagnosis of those
+    /// steps establishes this cause (a `fail` finding) and ranks it first; otherwise they are
+    /// skipped with the reason (issue 7, item 13: a restart ran because "no broker answered"
+    /// was read as "the brokers are down").
+    #[serde(default)]
+    pub fixes: Option<Spanned<String>>,
+    /// Causes that may rank above `fixes` without stopping the remediation: a mitigation of
+    /// `isr.below-min` (lowering `min.insync.replicas`) may run while `broker.down`, its
+    /// root, ranks first. Named one by one, so that any other cause ranking first still
+    /// stops it.
+    #[serde(default)]
+    pub even_below: Vec<Spanned<String>>,
 }
 
 /// A step's grants. Everything not listed is denied.
@@ -119,6 +133,42 @@ pub struct Allow {
     pub exec: Vec<Spanned<String>>,
 }
 
+impl Allow {
+    /// One line per granted capability, as written (inputs shown through `shown`), for
+    /// `triage explain`. Every field is listed here — the destructuring below does not
+    /// compile when a capability is added and not described (issue 7, item 3: `explain`
+    /// showed "none (deny all)" for a step holding an exec grant).
+    pub fn describe(&self, shown: impl Fn(&str) -> String) -> Vec<String> {
+        let Allow {
+            net,
+            files,
+            sys,
+            kafka,
+            http,
+            exec,
+        } = self;
+        let mut lines = Vec::new();
+        lines.extend(net.iter().map(|n| format!("net: {}", shown(&n.value))));
+        lines.extend(
+            files
+                .iter()
+                .map(|f| format!("files (read-only): {}", shown(&f.value))),
+        );
+        if *sys {
+            lines.push(crate::caps::SYS_DESCRIPTION.to_owned());
+        }
+        if let Some(kafka) = kafka {
+            lines.push(shown(&kafka.describe()));
+        }
+        lines.extend(
+            http.iter()
+                .map(|u| format!("http GET: {}", shown(&u.value))),
+        );
+        lines.extend(exec.iter().map(|c| format!("exec: {}", shown(&c.value))));
+        lines
+    }
+}
+
 /// A condition on an earlier step or an input.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,14 +191,26 @@ pub enum When {
     },
     /// The input has a value: `InputSet("broker_log")`.
     InputSet(String),
+    /// Every condition holds: `All([InputSet("canary"), InputSet("bootstrap")])`.
+    All(Vec<When>),
 }
 
 impl When {
-    /// The step this condition waits for, if any.
-    pub fn step(&self) -> Option<&str> {
+    /// The steps this condition waits for.
+    pub fn steps(&self) -> Vec<&str> {
         match self {
-            When::Status { step, .. } | When::Fact { step, .. } => Some(step),
-            When::InputSet(_) => None,
+            When::Status { step, .. } | When::Fact { step, .. } => vec![step],
+            When::InputSet(_) => Vec::new(),
+            When::All(conditions) => conditions.iter().flat_map(When::steps).collect(),
+        }
+    }
+
+    /// The inputs this condition requires to be set.
+    pub fn inputs(&self) -> Vec<&str> {
+        match self {
+            When::InputSet(input) => vec![input],
+            When::Status { .. } | When::Fact { .. } => Vec::new(),
+            When::All(conditions) => conditions.iter().flat_map(When::inputs).collect(),
         }
     }
 }

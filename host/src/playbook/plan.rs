@@ -42,9 +42,21 @@ pub struct PlannedStep {
     pub memory: usize,
     /// A remediation: dry run unless `--apply`.
     pub remediation: bool,
+    /// For a remediation: the cause it fixes, and when it may run.
+    pub fixes: Option<Fixes>,
     /// Why the step will not run, decided before the run: an optional input it uses has no
     /// value, or its `when: InputSet(..)` input is empty.
     pub skip: Option<String>,
+}
+
+/// What a remediation fixes: it runs only when the checks' diagnosis establishes `cause`
+/// and ranks it first — or ranks only causes named in `even_below` above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fixes {
+    /// The cause key.
+    pub cause: String,
+    /// Causes that may rank above it.
+    pub even_below: Vec<String>,
 }
 
 /// A problem with `--set` values (not with the playbook text).
@@ -141,14 +153,13 @@ pub fn plan(
                 names.join(", ")
             ))
         } else {
-            match step.when.as_ref().map(|w| &w.value) {
-                Some(When::InputSet(input))
-                    if values.get(input).is_none_or(|v| v.trim().is_empty()) =>
-                {
-                    Some(format!("input `{input}` not set"))
-                }
-                _ => None,
-            }
+            step.when
+                .as_ref()
+                .map(|w| w.value.inputs())
+                .unwrap_or_default()
+                .into_iter()
+                .find(|input| values.get(*input).is_none_or(|v| v.trim().is_empty()))
+                .map(|input| format!("input `{input}` not set"))
         };
         let mut grant = Grant {
             sys: step.allow.sys,
@@ -242,6 +253,10 @@ pub fn plan(
                 .and_then(|m| parse_memory(&m.value).ok())
                 .unwrap_or(DEFAULT_MEMORY),
             remediation: step.remediation,
+            fixes: step.fixes.as_ref().map(|cause| Fixes {
+                cause: cause.value.clone(),
+                even_below: step.even_below.iter().map(|c| c.value.clone()).collect(),
+            }),
             skip,
         });
     }

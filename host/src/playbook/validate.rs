@@ -1,6 +1,7 @@
 //! Everything that can be checked before a run, reported all at once with source spans:
 //! duplicate ids, unknown plugins and params, unknown `needs` and `when` steps, cycles, bad
-//! durations and sizes, grants and params that use undefined inputs, malformed grants.
+//! durations and sizes, grants and params that use undefined inputs, malformed grants,
+//! remediations without the cause they fix, checks waiting for remediations.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -64,6 +65,7 @@ pub fn validate(
         check_budgets(step, &mut problems);
         check_inputs(source, playbook, step, &mut problems);
         check_grants(step, &mut problems);
+        check_remediation(step, &mut problems);
     }
     check_cycles(playbook, &steps, &mut problems);
     if problems.is_empty() {
@@ -201,19 +203,110 @@ fn check_references(step: &Step, steps: &HashMap<&str, &Step>, problems: &mut Ve
             problems.push(unknown_step(&need.value, need.source_span(), steps));
         }
     }
-    if let Some(when) = &step.when
-        && let Some(target) = when.value.step()
-    {
-        if target == step.id.value {
-            problems.push(Problem::new(
-                format!("step `{}` has a `when` on itself", step.id.value),
-                when.source_span(),
-                "this condition",
-            ));
-        } else if !steps.contains_key(target) {
-            problems.push(unknown_step(target, when.source_span(), steps));
+    if let Some(when) = &step.when {
+        for target in when.value.steps() {
+            if target == step.id.value {
+                problems.push(Problem::new(
+                    format!("step `{}` has a `when` on itself", step.id.value),
+                    when.source_span(),
+                    "this condition",
+                ));
+            } else if !steps.contains_key(target) {
+                problems.push(unknown_step(target, when.source_span(), steps));
+            }
         }
     }
+    // Remediations run after every check, on the checks' diagnosis: a check waiting for a
+    // remediation would wait for ever.
+    if !step.remediation {
+        for (target, span) in dependencies(step) {
+            if steps.get(target).is_some_and(|t| t.remediation) {
+                problems.push(
+                    Problem::new(
+                        format!(
+                            "step `{}` waits for `{target}`, a remediation; remediations run \
+                             after every check",
+                            step.id.value
+                        ),
+                        span,
+                        "this dependency",
+                    )
+                    .help("a check cannot depend on a remediation; remove this dependency"),
+                );
+            }
+        }
+    }
+}
+
+/// A remediation names the cause it fixes; only remediations do.
+fn check_remediation(step: &Step, problems: &mut Vec<Problem>) {
+    match (&step.fixes, step.remediation) {
+        (None, true) => problems.push(
+            Problem::new(
+                format!(
+                    "remediation step `{}` does not say which cause it fixes",
+                    step.id.value
+                ),
+                step.id.source_span(),
+                "this remediation",
+            )
+            .help(
+                "add the cause key it fixes, e.g. `fixes: \"broker.down\"`: it then runs only \
+                 when the checks establish that cause and rank it first",
+            ),
+        ),
+        (Some(fixes), false) => problems.push(
+            Problem::new(
+                format!(
+                    "step `{}` says what it fixes but is not a remediation",
+                    step.id.value
+                ),
+                fixes.source_span(),
+                "this `fixes`",
+            )
+            .help("add `remediation: true`, or remove `fixes`"),
+        ),
+        _ => {}
+    }
+    if !step.remediation && !step.even_below.is_empty() {
+        problems.push(
+            Problem::new(
+                format!(
+                    "step `{}` has `even_below` but is not a remediation",
+                    step.id.value
+                ),
+                step.even_below[0].source_span(),
+                "this cause",
+            )
+            .help("`even_below` belongs with `fixes` on a remediation step"),
+        );
+    }
+    for cause in step.fixes.iter().chain(&step.even_below) {
+        if !is_cause_key(&cause.value) {
+            problems.push(
+                Problem::new(
+                    format!("`{}` is not a cause key", cause.value),
+                    cause.source_span(),
+                    "this cause",
+                )
+                .help(
+                    "cause keys are lower-case words joined by `.` and `-`, such as \
+                     \"broker.down\" or \"isr.below-min\"",
+                ),
+            );
+        }
+    }
+}
+
+/// `broker.down`, `isr.below-min`, `team.my_cause`: what the cause catalog's keys look like.
+fn is_cause_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_".contains(c))
+        })
 }
 
 fn unknown_step(name: &str, span: SourceSpan, steps: &HashMap<&str, &Step>) -> Problem {
@@ -416,11 +509,12 @@ pub fn dependencies(step: &Step) -> Vec<(&str, SourceSpan)> {
         .filter(|n| n.value != step.id.value)
         .map(|n| (n.value.as_str(), n.source_span()))
         .collect();
-    if let Some(when) = &step.when
-        && let Some(target) = when.value.step()
-        && target != step.id.value
-    {
-        deps.push((target, when.source_span()));
+    if let Some(when) = &step.when {
+        for target in when.value.steps() {
+            if target != step.id.value {
+                deps.push((target, when.source_span()));
+            }
+        }
     }
     let mut seen = BTreeSet::new();
     deps.retain(|(id, _)| seen.insert(*id));
@@ -554,6 +648,16 @@ mod tests {
         assert_eq!(parse_memory("64MiB").unwrap(), 64 << 20);
         assert!(parse_memory("64MB").is_err());
         assert!(parse_memory("8GiB").is_err());
+    }
+
+    #[test]
+    fn cause_keys() {
+        for key in ["broker.down", "isr.below-min", "team.my_cause2"] {
+            assert!(is_cause_key(key), "{key}");
+        }
+        for key in ["", "Broker.down", "broker..down", "broker down", ".x"] {
+            assert!(!is_cause_key(key), "{key}");
+        }
     }
 
     #[test]

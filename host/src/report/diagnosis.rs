@@ -14,19 +14,49 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::{Cause, Evidence, Finding, Severity, StepResult};
 
 /// Cause relations every playbook gets: `(root, symptoms it explains)`.
+///
+/// `kafka.unreachable` — no broker answered — is a symptom, never a root of anything about
+/// the brokers: whatever kept the bootstrap servers from answering (a name that does not
+/// resolve, a refused or filtered port, a listener that is not Kafka) explains it and ranks
+/// above it, and it explains nothing about the cluster's state (issue 7, item 13: "cannot
+/// reach any broker" had been ranked as "brokers are down").
 pub const BUILTIN_EXPLAINS: &[(&str, &[&str])] = &[
-    ("dns.unresolvable", &["net.unreachable", "client.timeout"]),
+    (
+        "dns.unresolvable",
+        &["net.unreachable", "client.timeout", "kafka.unreachable"],
+    ),
     (
         "net.filtered",
-        &["client.timeout", "producer.records-expired"],
+        &[
+            "client.timeout",
+            "producer.records-expired",
+            "kafka.unreachable",
+        ],
     ),
     (
         "net.refused",
-        &["client.timeout", "producer.records-expired"],
+        &[
+            "client.timeout",
+            "producer.records-expired",
+            "kafka.unreachable",
+        ],
     ),
     (
         "net.unreachable",
-        &["client.timeout", "producer.records-expired"],
+        &[
+            "client.timeout",
+            "producer.records-expired",
+            "kafka.unreachable",
+        ],
+    ),
+    ("net.not-kafka", &["kafka.unreachable"]),
+    (
+        "kafka.unreachable",
+        &[
+            "client.timeout",
+            "producer.records-expired",
+            "canary.failed",
+        ],
     ),
     (
         "broker.down",
@@ -351,6 +381,24 @@ mod tests {
             .map(|c| c.cause)
             .collect();
         assert_eq!(causes, ["team.root", "team.symptom"]);
+    }
+
+    #[test]
+    fn an_unreachable_cluster_ranks_below_the_network_cause_that_explains_it() {
+        // Four Kafka checks could not reach any broker; one network check says why.
+        let mut steps: Vec<StepResult> = ["cluster", "isr", "listeners", "topic"]
+            .into_iter()
+            .map(|id| step(id, vec![finding("kafka.unreachable", Severity::Fail)]))
+            .collect();
+        steps.push(step(
+            "network",
+            vec![finding("dns.unresolvable", Severity::Fail)],
+        ));
+        assert_eq!(ranked(&steps), ["dns.unresolvable", "kafka.unreachable"]);
+        let diagnosis = diagnose(&steps, &BTreeMap::new());
+        assert_eq!(diagnosis[0].explains, ["kafka.unreachable"]);
+        // Nothing about the brokers' state is concluded from it.
+        assert!(!diagnosis.iter().any(|c| c.cause == "broker.down"));
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! The scheduler: steps as a DAG on tokio.
 //!
-//! A step starts as soon as every step it waits for (its `needs`, and the step its `when`
+//! A step starts as soon as every step it waits for (its `needs`, and the steps its `when`
 //! tests) has finished, so independent steps run concurrently. A step is skipped, with the
 //! reason, when a step it `needs` failed, errored or was skipped, when its `when` does not
 //! hold, or when it uses an optional input that has no value.
+//!
+//! Remediations come last: each waits for every check (every non-remediation step), and
+//! runs only when the checks' diagnosis establishes the cause it fixes ([`gate`]).
 
+mod apply;
+mod gate;
 mod step;
 
 pub use step::{Confirm, RemediationPolicy};
@@ -21,7 +26,7 @@ use crate::playbook::model::{StatusName, When};
 use crate::playbook::plan::PlannedStep;
 use crate::plugins::LoadedPlugins;
 use crate::report::diagnosis::diagnose;
-use crate::report::model::{RunReport, Status, StepResult};
+use crate::report::model::{Cause, RunReport, Status, StepResult};
 use crate::runtime::{Plugin, Runtime};
 
 /// Observes a run as it happens (live progress); the final report is returned, not streamed.
@@ -58,7 +63,22 @@ pub async fn run(
 ) -> RunReport {
     let started = Instant::now();
     let order: Vec<String> = steps.iter().map(|s| s.id.clone()).collect();
+    let checks: Vec<String> = steps
+        .iter()
+        .filter(|s| !s.remediation)
+        .map(|s| s.id.clone())
+        .collect();
     let mut pending: Vec<PlannedStep> = steps;
+    // A remediation is decided on the diagnosis of every check, so it waits for them all.
+    // (Validation refuses checks that wait for remediations: no cycle can arise.)
+    for step in pending.iter_mut().filter(|s| s.remediation) {
+        for check in &checks {
+            if !step.waits_for.contains(check) {
+                step.waits_for.push(check.clone());
+            }
+        }
+    }
+    let mut checks_diagnosis: Option<Vec<Cause>> = None;
     let mut done: HashMap<String, StepResult> = HashMap::new();
     let mut running: JoinSet<StepResult> = JoinSet::new();
     let mut in_flight: HashMap<tokio::task::Id, PlannedStep> = HashMap::new();
@@ -81,7 +101,21 @@ pub async fn run(
                 }
                 let step = pending.remove(index);
                 progressed = true;
-                if let Some(reason) = skip_reason(&step, &done) {
+                let mut reason = skip_reason(&step, &done);
+                if reason.is_none() && step.remediation {
+                    let diagnosis = checks_diagnosis.get_or_insert_with(|| {
+                        let results: Vec<StepResult> = checks
+                            .iter()
+                            .filter_map(|id| done.get(id).cloned())
+                            .collect();
+                        diagnose(&results, &meta.explains)
+                    });
+                    reason = match &step.fixes {
+                        Some(fixes) => gate::refusal(fixes, diagnosis),
+                        None => Some("not run: it does not say which cause it fixes".to_owned()),
+                    };
+                }
+                if let Some(reason) = reason {
                     let result = step::skipped(&step, reason);
                     events.step_finished(&result);
                     done.insert(step.id.clone(), result);
@@ -211,11 +245,16 @@ fn skip_reason(step: &PlannedStep, done: &HashMap<String, StepResult>) -> Option
             ));
         }
     }
-    match &step.when {
-        None => None,
+    step.when.as_ref().and_then(|when| unmet(when, done))
+}
+
+/// Why `when` does not hold, if it does not.
+fn unmet(when: &When, done: &HashMap<String, StepResult>) -> Option<String> {
+    match when {
         // Decided when planning: inputs are known before the run starts.
-        Some(When::InputSet(_)) => None,
-        Some(When::Status { step: target, is }) => {
+        When::InputSet(_) => None,
+        When::All(conditions) => conditions.iter().find_map(|c| unmet(c, done)),
+        When::Status { step: target, is } => {
             let status = done[target].status;
             let accepted = is.iter().any(|name| status_of(*name) == status);
             (!accepted).then(|| {
@@ -229,11 +268,11 @@ fn skip_reason(step: &PlannedStep, done: &HashMap<String, StepResult>) -> Option
                 )
             })
         }
-        Some(When::Fact {
+        When::Fact {
             step: target,
             key,
             equals,
-        }) => {
+        } => {
             let actual = done[target].facts.get(key);
             (actual != Some(equals)).then(|| match actual {
                 Some(actual) => format!("`{target}` reported {key}={actual}, not {equals}"),

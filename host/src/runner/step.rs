@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::RunEvents;
-use crate::hostfns::{ActionLog, StepEnv, StepEvents};
+use crate::hostfns::{ActionLog, MAX_ACTIONS, MAX_PLAN_BYTES, Plan, StepEnv, StepEvents};
 use crate::kafka::KafkaConnection;
 use crate::playbook::plan::PlannedStep;
 use crate::report::model::{Status, StepResult};
@@ -26,8 +26,9 @@ pub struct RemediationPolicy {
     pub confirm: Arc<dyn Confirm>,
 }
 
-/// Run one step. A remediation first runs as a dry run that records what it would change;
-/// only with `--apply`, and once confirmed, does it run again for real.
+/// Run one step. A remediation's plugin runs once, as a dry run that plans its changes;
+/// only with `--apply`, once the whole plan is confirmed, does the host carry it out —
+/// itself, action by action, exactly as confirmed ([`super::apply`]).
 pub async fn execute(
     runtime: &Runtime,
     plugin: &Plugin,
@@ -37,45 +38,87 @@ pub async fn execute(
     policy: RemediationPolicy,
 ) -> StepResult {
     let started = Instant::now();
-    let (mut dry, actions) =
-        run_once(runtime, plugin, &step, events.clone(), kafka.clone(), false).await;
-    if !step.remediation || actions.is_empty() || dry.status == Status::Error {
+    let (mut dry, plan) = run_once(runtime, plugin, &step, events, kafka.clone()).await;
+    if !step.remediation {
         return dry;
     }
-    let plan = actions.join("; ");
+    if dry.status == Status::Error {
+        // Without --apply nothing was asked to change: a dry run that could not finish is
+        // a plan not made, not a failure of the run (issue 7, item 13).
+        if !policy.apply {
+            dry.status = Status::Skipped;
+            dry.summary = format!(
+                "dry run could not finish; nothing was changed: {}",
+                dry.summary
+            );
+        }
+        return dry;
+    }
+    if plan.actions.is_empty() && plan.is_complete() {
+        return dry;
+    }
+    let shown = plan.describe();
+    if !plan.is_complete() {
+        dry.status = if policy.apply {
+            Status::Error
+        } else {
+            Status::Skipped
+        };
+        dry.summary = format!(
+            "{}would {shown}, and asked for {} more actions than a plan may hold ({} actions, \
+             {} bytes): triage will not carry out a plan it cannot show whole",
+            if policy.apply {
+                "not applied: "
+            } else {
+                "dry run: "
+            },
+            plan.refused,
+            MAX_ACTIONS,
+            MAX_PLAN_BYTES
+        );
+        return dry;
+    }
     if !policy.apply {
         dry.status = Status::Skipped;
-        dry.summary = format!("dry run: would {plan}; pass --apply to do it");
+        dry.summary = format!("dry run: would {shown}; pass --apply to do it");
         return dry;
     }
     let confirm = policy.confirm.clone();
     let (id, title) = (step.id.clone(), step.title.clone());
-    let answer = tokio::task::spawn_blocking(move || confirm.confirm(&id, &title, &actions))
+    let lines: Vec<String> = plan.actions.iter().map(ToString::to_string).collect();
+    let answer = tokio::task::spawn_blocking(move || confirm.confirm(&id, &title, &lines))
         .await
         .unwrap_or_else(|e| Err(format!("confirmation failed: {e}")));
     if let Err(reason) = answer {
         dry.status = Status::Skipped;
-        dry.summary = format!("not applied ({reason}): would {plan}");
+        dry.summary = format!("not applied ({reason}): would {shown}");
         return dry;
     }
-    let (mut applied, done) = run_once(runtime, plugin, &step, events, kafka, true).await;
-    applied.duration_ms = started.elapsed().as_millis() as u64;
-    applied.summary = format!("applied: {}; {}", done.join("; "), applied.summary);
-    applied
+    let deadline = Instant::now() + step.timeout;
+    let applied = super::apply::carry_out(&plan.actions, &step, kafka.as_deref(), deadline).await;
+    // The dry run's findings stay (how to undo the change, say), with what applying found.
+    let mut findings = dry.findings.clone();
+    findings.extend(applied.findings);
+    StepResult {
+        status: applied.status,
+        summary: applied.summary,
+        findings,
+        duration_ms: started.elapsed().as_millis() as u64,
+        ..dry
+    }
 }
 
 /// Run the step's plugin once within its budget; returns the result and the changes it
-/// made (or, when `apply` is false, would have made).
+/// planned (a plugin never carries out a change itself).
 async fn run_once(
     runtime: &Runtime,
     plugin: &Plugin,
     step: &PlannedStep,
     events: Arc<dyn RunEvents>,
     kafka: Option<Arc<KafkaConnection>>,
-    apply: bool,
-) -> (StepResult, Vec<String>) {
+) -> (StepResult, Plan) {
     let step = step.clone();
-    let actions = Arc::new(ActionLog::new(apply));
+    let actions = Arc::new(ActionLog::new());
     let started = Instant::now();
     let limits = StepLimits {
         timeout: step.timeout,
@@ -131,7 +174,7 @@ async fn run_once(
             );
         }
     }
-    (result, actions.recorded())
+    (result, actions.plan())
 }
 
 /// A step that did not run.

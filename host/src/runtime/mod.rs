@@ -191,7 +191,7 @@ impl Runtime {
             deadline: Instant::now() + INFO_TIMEOUT,
             events: Arc::new(NoEvents),
             kafka: None,
-            actions: Arc::new(crate::hostfns::ActionLog::new(false)),
+            actions: Arc::new(crate::hostfns::ActionLog::new()),
         });
         let limits = StepLimits {
             timeout: INFO_TIMEOUT,

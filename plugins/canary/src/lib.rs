@@ -333,9 +333,13 @@ fn explain(code: &str, large: u32) -> (&'static str, String) {
              producer's principal."
                 .into(),
         ),
+        // librdkafka's "all broker connections are down": nothing answered, which says
+        // nothing about whether the brokers run (issue 7, item 13).
         "_ALL_BROKERS_DOWN" => (
-            cause::BROKER_DOWN,
-            "No broker is reachable: start the brokers, check the network path.".into(),
+            cause::KAFKA_UNREACHABLE,
+            "No broker could be reached: check the bootstrap servers and the network path, \
+             then whether the brokers run."
+                .into(),
         ),
         _ => ("canary.failed", "See the client error above and the broker logs.".into()),
     }

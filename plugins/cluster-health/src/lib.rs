@@ -1,8 +1,13 @@
 //! `cluster-health`: is the cluster up? The operator's `kafka-topics.sh --list` and
 //! `kafka-metadata-quorum.sh describe --status`, read the way they would read them.
 //!
-//! - brokers registered vs expected (`expect_brokers`, else the `bootstrap` list's length),
-//!   and the ids of brokers that hold replicas but are not registered: those are down;
+//! - the ids of brokers that hold replicas but are not registered: those are down
+//!   (`broker.down`, the only way this check concludes it);
+//! - brokers registered vs expected (`expect_brokers`, else the `bootstrap` list's length):
+//!   fewer registered than expected is `broker.missing` — a count, not a named broker;
+//! - no broker answering at all is its own outcome: `kafka.unreachable`, fact
+//!   `reachable=false` — never `broker.down` (issue 7, item 13: a misspelt bootstrap host
+//!   was reported as "brokers are down", and a broker restarted for it);
 //! - an active controller (the KRaft quorum leader), and quorum voters caught up;
 //! - partitions without a leader;
 //! - topics listable at all.
@@ -73,17 +78,26 @@ impl Check for ClusterHealth {
             && (live.len() as u32) < expected
             && missing.is_empty()
         {
-            report.push(
-                Finding::fail(
+            // A count names no broker, and a bootstrap list's length is only a guess at the
+            // cluster's size (it may list a load balancer, or a subset): a warning of its
+            // own, unless the playbook stated the size.
+            let title = format!(
+                "{} of {expected} expected brokers are registered",
+                live.len()
+            );
+            let finding = if params.expect_brokers.is_some() {
+                Finding::fail("broker.missing", title)
+            } else {
+                Finding::warn(
                     "broker.missing",
-                    format!(
-                        "{} of {expected} expected brokers are registered",
-                        live.len()
-                    ),
+                    format!("{title} (expected: one per bootstrap server)"),
                 )
-                .cause(cause::BROKER_DOWN)
-                .evidence("kafka.metadata", format!("registered brokers: {:?}", live))
-                .fix("Start the missing brokers and check that they can reach the controller."),
+            };
+            report.push(
+                finding
+                    .cause("broker.missing")
+                    .evidence("kafka.metadata", format!("registered brokers: {:?}", live))
+                    .fix("Start the missing brokers and check that they can reach the controller."),
             );
         }
 
@@ -131,6 +145,7 @@ impl Check for ClusterHealth {
         ));
         Ok(report
             .summary(summary)
+            .fact("reachable", true)
             .fact("brokers", live.len())
             .fact("missing_brokers", join(&missing))
             .fact("topics", topics)

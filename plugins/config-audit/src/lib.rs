@@ -150,13 +150,15 @@ export_check!(ConfigAudit);
 fn report(audit: &Audit) -> Report {
     let config = &audit.config;
     let mut report = Report::new("");
-    let (mut failed, mut warned) = (0, 0);
+    let (mut failed, mut warned, mut not_checked) = (0, 0, 0);
     for rule in RULES {
         let findings = (rule.check)(audit);
         let worst = findings.iter().map(|f| f.severity).max_by_key(|s| rank(*s));
         match worst {
             Some(Severity::Fail) => failed += 1,
             Some(Severity::Warn) => warned += 1,
+            // A rule that could not look did not pass.
+            _ if findings.iter().any(|f| f.id.ends_with(".not-compared")) => not_checked += 1,
             _ => {}
         }
         triage_sdk::log::debug(&format!(
@@ -168,8 +170,8 @@ fn report(audit: &Audit) -> Report {
             report.push(finding);
         }
     }
-    let passed = RULES.len() - failed - warned;
-    let summary = format!(
+    let passed = RULES.len() - failed - warned - not_checked;
+    let mut summary = format!(
         "{} ({}, {} key{}): {failed} rule{} failed, {warned} warned, {passed} passed",
         config.file,
         config.dialect.client().trim_start_matches("the "),
@@ -177,6 +179,11 @@ fn report(audit: &Audit) -> Report {
         plural(config.entries),
         plural(failed),
     );
+    if not_checked > 0 {
+        summary.push_str(&format!(
+            ", {not_checked} not checked (no bootstrap servers given)"
+        ));
+    }
     let working = audit
         .servers
         .iter()
@@ -200,6 +207,7 @@ fn report(audit: &Audit) -> Report {
         .fact("delivery_timeout_ms", config.delivery_timeout_ms.value)
         .fact("max_request_size", config.max_request_size.value)
         .fact("bootstrap_reachable", working)
+        .fact("bootstrap_compared", !audit.nothing_to_compare_with())
         .fact("rules_failed", failed)
         .fact("rules_warned", warned)
 }

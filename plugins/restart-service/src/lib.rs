@@ -2,13 +2,15 @@
 //! broker host whose broker is down.
 //!
 //! The command must be granted word for word (`allow: (exec: ["systemctl restart kafka"])`)
-//! and the step marked `remediation: true`: without `triage run --apply` the host only
-//! records what would run; with it, the operator confirms first (or passes `--yes`).
+//! and the step marked `remediation: true` with the cause it fixes (`fixes: "broker.down"`).
+//! The plugin only plans: its `exec.run` is recorded by the host and answered
+//! `applied: false`. With `triage run --apply`, once the operator confirms (or passes
+//! `--yes`), the host runs exactly the planned command itself and reports its exit status.
 //!
 //! Params: `command` (required), `timeout_ms` (default 60000).
 
 use serde::Deserialize;
-use triage_sdk::{Check, Finding, PluginInfo, Report, RunError, Status, exec, export_check};
+use triage_sdk::{Check, PluginInfo, Report, RunError, exec, export_check};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,30 +56,9 @@ impl Check for RestartService {
         if argv.is_empty() {
             return Err(RunError::InvalidParams("`command` is empty".into()));
         }
-        let result = exec::run(&argv, params.timeout_ms)?;
-        if !result.applied {
-            return Ok(Report::new(format!("would run `{}`", params.command)));
-        }
-        Ok(match result.exit_code {
-            Some(0) => Report::new(format!("`{}` succeeded", params.command)),
-            code => Report::new(format!("`{}` failed", params.command))
-                .status(Status::Fail)
-                .finding(
-                    Finding::fail(
-                        "remediation.failed",
-                        format!("`{}` exited with {:?}", params.command, code),
-                    )
-                    .evidence(
-                        "exec.run",
-                        if result.stderr.is_empty() {
-                            result.stdout
-                        } else {
-                            result.stderr
-                        },
-                    )
-                    .fix("Run the command by hand on the host and read its output."),
-                ),
-        })
+        // Planned, not run: the host runs it once the plan is confirmed.
+        exec::run(&argv, params.timeout_ms)?;
+        Ok(Report::new(format!("would run `{}`", params.command)))
     }
 }
 

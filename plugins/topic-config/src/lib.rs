@@ -2,9 +2,11 @@
 //! e.g. lowering `min.insync.replicas` so that `acks=all` writes resume while a broker is
 //! being restored (at the price of durability: say so, and undo it afterwards).
 //!
-//! Needs `kafka: Admin` and `remediation: true`: without `triage run --apply` the host only
-//! records the change it would make (with the current value); with it, the operator confirms
-//! first (or passes `--yes`).
+//! Needs `kafka: Admin`, `remediation: true` and the cause it fixes (`fixes:
+//! "isr.below-min"`). The plugin only plans: the host records the change with the value it
+//! replaces and answers `applied: false`. With `triage run --apply`, once the operator
+//! confirms (or passes `--yes`), the host makes exactly that change itself — and only if
+//! the value it replaces is still the one shown.
 //!
 //! Params: `topic`, `key`, `value` (all required).
 
@@ -39,23 +41,24 @@ impl Check for TopicConfig {
         if let Some(reason) = nothing_to_do(&params)? {
             return Ok(Report::new(format!("no change: {reason}")).status(Status::Skipped));
         }
+        // Planned, not made: the host makes the change once the plan is confirmed.
         let result = kafka::alter_topic_config(&params.topic, &params.key, &params.value)?;
         let was = result.previous.as_deref().unwrap_or("the default");
         let change = format!(
             "{}={} on `{}` (was {was})",
             params.key, params.value, params.topic
         );
-        if !result.applied {
-            return Ok(Report::new(format!("would set {change}")));
-        }
-        Ok(Report::new(format!("set {change}")).finding(
-            Finding::info("remediation.applied", format!("Set {change}"))
-                .evidence("kafka.alter-topic-config", format!("previous value: {was}"))
-                .fix(format!(
-                    "Undo it once the cause is fixed: kafka-configs --alter --entity-type topics \
+        Ok(Report::new(format!("would set {change}")).finding(
+            Finding::info(
+                "remediation.undo",
+                format!("How to undo: set {} back to {was}", params.key),
+            )
+            .evidence("kafka.alter-topic-config", format!("previous value: {was}"))
+            .fix(format!(
+                "Undo it once the cause is fixed: kafka-configs --alter --entity-type topics \
                      --entity-name {} --add-config {}={was}",
-                    params.topic, params.key
-                )),
+                params.topic, params.key
+            )),
         ))
     }
 }

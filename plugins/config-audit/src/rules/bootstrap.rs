@@ -80,7 +80,22 @@ pub(super) fn bootstrap_servers(audit: &Audit) -> Vec<Finding> {
             finding
         })
         .collect();
-    if !unchecked.is_empty() {
+    if !unchecked.is_empty() && audit.nothing_to_compare_with() {
+        let mut finding = Finding::info(
+            "config.bootstrap.not-compared",
+            format!(
+                "bootstrap.servers was not checked: no bootstrap servers were given to triage, \
+                 so there is nothing to compare its {} entr{} with",
+                unchecked.len(),
+                if unchecked.len() == 1 { "y" } else { "ies" }
+            ),
+        );
+        finding = audit.cite(finding, &list.origin);
+        findings.push(finding.fix(
+            "Pass the cluster this producer should reach (--bootstrap HOST:PORT, or \
+             bootstrap.servers in --kafka-config) to check each entry against it.",
+        ));
+    } else if !unchecked.is_empty() {
         let mut finding = Finding::warn(
             "config.bootstrap.unchecked",
             format!(

@@ -87,6 +87,14 @@ impl Audit {
         known
     }
 
+    /// Was triage given nothing to compare `bootstrap.servers` with — no bootstrap servers
+    /// (no `--bootstrap`, `--set bootstrap`, nor `bootstrap.servers` in `--kafka-config`)
+    /// and so no cluster? Then an entry that cannot be probed is not judged at all (issue 7,
+    /// item 14: entries were once judged against a `localhost:9092` nobody chose).
+    pub fn nothing_to_compare_with(&self) -> bool {
+        self.given_bootstrap.is_empty() && self.cluster.facts().is_none()
+    }
+
     /// Add the evidence of where a setting comes from.
     fn cite(&self, finding: Finding, origin: &Origin) -> Finding {
         finding.evidence(origin.source(&self.config.file), origin.excerpt())

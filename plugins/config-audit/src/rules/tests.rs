@@ -224,12 +224,49 @@ fn bootstrap_typo_dns_failure_and_unchecked_entries() {
     let audit = Audit::prepare(
         config("bootstrap.servers=elsewhere:9092\n"),
         ClusterView::NotGranted("none".into()),
-        "",
+        "kafka-broker-1:9092",
         |_| Probe::NotGranted("not granted".into()),
     );
     assert_eq!(
         ids(&bootstrap_servers(&audit)),
         [("config.bootstrap.unchecked", Severity::Warn)]
+    );
+}
+
+/// Issue 7, item 14: with no bootstrap given there is nothing to compare with, so an entry
+/// on another port of this host is no "wrong port?", only a note that nothing was compared.
+#[test]
+fn bootstrap_without_a_given_bootstrap_is_noted_not_judged() {
+    let audit = Audit::prepare(
+        config("bootstrap.servers=127.0.0.1:19092,kafka-b:9092\n"),
+        ClusterView::Unavailable("no Kafka bootstrap servers".into()),
+        "",
+        |_| Probe::NotGranted("not granted".into()),
+    );
+    assert!(audit.nothing_to_compare_with());
+    let findings = bootstrap_servers(&audit);
+    assert_eq!(
+        ids(&findings),
+        [("config.bootstrap.not-compared", Severity::Info)]
+    );
+    assert_eq!(findings[0].cause, None);
+    assert!(
+        findings[0]
+            .title
+            .contains("no bootstrap servers were given to triage"),
+        "{}",
+        findings[0].title
+    );
+    // Given the bootstrap, the same entry is judged against it.
+    let audit = Audit::prepare(
+        config("bootstrap.servers=127.0.0.1:19092\n"),
+        ClusterView::Unavailable("no broker answered".into()),
+        "localhost:9092",
+        |_| Probe::NotGranted("not granted".into()),
+    );
+    assert_eq!(
+        ids(&bootstrap_servers(&audit)),
+        [("config.bootstrap.wrong-port", Severity::Fail)]
     );
 }
 

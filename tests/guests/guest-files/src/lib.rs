@@ -8,7 +8,9 @@
 //!   `first leak`: the first such text;
 //! - one finding per path read or grepped, whose evidence is every text the host returned for
 //!   it in the last round (read text, or matching lines with their context).
-use triage_sdk::{Check, Finding, HostError, PluginInfo, Report, RunError, export_check, files, sys};
+use triage_sdk::{
+    Check, Finding, HostError, PluginInfo, Report, RunError, export_check, files, sys,
+};
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,7 +76,8 @@ impl Tally {
         for text in texts {
             if text.contains(marker) {
                 self.leaks += 1;
-                self.first_leak.get_or_insert_with(|| text.chars().take(200).collect());
+                self.first_leak
+                    .get_or_insert_with(|| text.chars().take(200).collect());
             }
         }
     }
@@ -86,16 +89,19 @@ impl Check for Files {
     type Params = Params;
 
     fn info() -> PluginInfo {
-        PluginInfo::new("guest-files", "Reads, greps and sizes what it is told, repeatedly")
-            .param("read", "Paths to read", false)
-            .param("grep", "Paths to grep", false)
-            .param("regex", "The pattern of every grep", false)
-            .param("context", "Context lines of every grep", false)
-            .param("disk", "Paths to ask the disk usage of", false)
-            .param("rounds", "How many times to do it all", false)
-            .param("look_for", "A marker that must never arrive", false)
-            .param("max_bytes", "Bytes asked of every read", false)
-            .needs("files")
+        PluginInfo::new(
+            "guest-files",
+            "Reads, greps and sizes what it is told, repeatedly",
+        )
+        .param("read", "Paths to read", false)
+        .param("grep", "Paths to grep", false)
+        .param("regex", "The pattern of every grep", false)
+        .param("context", "Context lines of every grep", false)
+        .param("disk", "Paths to ask the disk usage of", false)
+        .param("rounds", "How many times to do it all", false)
+        .param("look_for", "A marker that must never arrive", false)
+        .param("max_bytes", "Bytes asked of every read", false)
+        .needs("files")
     }
 
     fn run(params: Params) -> Result<Report, RunError> {
@@ -154,7 +160,10 @@ impl Check for Files {
                         }
                         format!(
                             "ok: {} files, {} bytes, truncated {}, {} matches",
-                            result.files_scanned, result.bytes_scanned, result.truncated, hits.count
+                            result.files_scanned,
+                            result.bytes_scanned,
+                            result.truncated,
+                            hits.count
                         )
                     }
                     Err(error) => tally.error(&error),
@@ -167,7 +176,10 @@ impl Check for Files {
                 let answer = match sys::disk_usage_of(path) {
                     Ok(disk) => {
                         tally.ok += 1;
-                        format!("ok: {} bytes free on {}", disk.available_bytes, disk.mount_point)
+                        format!(
+                            "ok: {} bytes free on {}",
+                            disk.available_bytes, disk.mount_point
+                        )
                     }
                     Err(error) => tally.error(&error),
                 };

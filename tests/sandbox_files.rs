@@ -673,8 +673,9 @@ fn symlink_loops_in_a_granted_directory_are_not_followed() {
     );
 }
 
-/// A file of `size` bytes of pseudo-random `a`/`b` and no newline.
-fn one_line_of_a_and_b(file: &Path, size: usize) {
+/// A file of `size` bytes of pseudo-random `a`/`b`, with a newline every `line` bytes (none
+/// when `line` is 0).
+fn lines_of_a_and_b(file: &Path, size: usize, line: usize) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(file).unwrap());
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut chunk = vec![0u8; 1 << 20];
@@ -685,6 +686,11 @@ fn one_line_of_a_and_b(file: &Path, size: usize) {
             state ^= state << 17;
             *byte = if state & 1 == 0 { b'a' } else { b'b' };
         }
+        if line > 0 {
+            for end in chunk.iter_mut().skip(line - 1).step_by(line) {
+                *end = b'\n';
+            }
+        }
         out.write_all(&chunk).unwrap();
     }
     out.flush().unwrap();
@@ -694,7 +700,7 @@ fn one_line_of_a_and_b(file: &Path, size: usize) {
 fn a_slow_regex_over_one_200_mb_line_stops_with_its_step() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("one-line.log");
-    one_line_of_a_and_b(&file, 200 << 20);
+    lines_of_a_and_b(&file, 200 << 20, 0);
     // No literal to skip ahead with, never a match, and a DFA that must remember 40
     // letters: the regex engine falls back to its slow path (a few MB/s).
     let slow = "[ab]{20}a[ab]{20}[^ab]";
@@ -720,6 +726,21 @@ fn a_slow_regex_over_one_200_mb_line_stops_with_its_step() {
     assert!(
         grep.contains("truncated true") || grep == "timed out",
         "{grep}"
+    );
+
+    // The same 200 MB in 32 KiB lines, each under the cap: all of it is for the slow path,
+    // and only the deadline, polled between reads, stops the host's work.
+    lines_of_a_and_b(&file, 200 << 20, 32 << 10);
+    let run = run_bounded(&steps, Duration::from_secs(30));
+    eprintln!(
+        "200 MB of 32 KiB lines, slow regex: triage exited after {:?}",
+        run.outcome.elapsed
+    );
+    assert!(run.exited, "{:?}", run.outcome);
+    assert!(
+        run.outcome.elapsed < Duration::from_secs(timeout + 2),
+        "triage ran {:?} for a {timeout}s step",
+        run.outcome.elapsed
     );
 }
 

@@ -1,13 +1,21 @@
 //! Capability grants: what one step's plugin may touch.
 //!
 //! Deny by default. A step starts with nothing; its playbook `allow` grants network targets
-//! (`host:port`, port ranges), file paths (read-only, by canonical path prefix) and system
-//! stats. `caps` decides; every host function asks before it acts, and a denial names the
-//! grant that would have allowed the call, so the playbook author can fix it in one edit.
+//! (`host:port`, port ranges), file paths (read-only, opened beneath the granted directory)
+//! and system stats. `caps` decides; every host function asks before it acts, and a denial
+//! names the grant that would have allowed the call, so the playbook author can fix it in
+//! one edit.
+//!
+//! File grants live in [`files`] (opening beneath a granted directory handle) and what a
+//! plugin may not see even inside a grant in [`secrets`] (sensitive values, masked).
+
+pub mod files;
+pub mod secrets;
 
 use std::fmt;
 use std::ops::RangeInclusive;
-use std::path::{Component, Path, PathBuf};
+
+pub use self::files::{FileDenied, FileRule, Granted, Withheld};
 
 /// Everything one step is allowed to do, after `{{input}}` substitution.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +24,8 @@ pub struct Grant {
     pub net: Vec<NetRule>,
     /// Files and directories the step may read.
     pub files: Vec<FileRule>,
+    /// Files no file grant exposes, whatever names them (the `--kafka-config` file).
+    pub withheld: Vec<Withheld>,
     /// Whether the step may read CPU, memory, load, disk and process stats.
     pub sys: bool,
     /// What the step may do with the run's Kafka connection.
@@ -68,15 +78,6 @@ pub struct NetRule {
     pub host: String,
     /// Ports allowed on that host.
     pub ports: RangeInclusive<u16>,
-}
-
-/// One `allow.files` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileRule {
-    /// The path as written in the playbook (after substitution), for messages.
-    pub written: String,
-    /// The canonical path (symlinks resolved) when it exists, else its lexical normal form.
-    pub root: PathBuf,
 }
 
 /// A malformed grant in a playbook.
@@ -150,27 +151,6 @@ impl fmt::Display for NetRule {
     }
 }
 
-impl FileRule {
-    /// A read-only grant on a file or directory.
-    pub fn new(written: &str) -> Result<FileRule, GrantError> {
-        if written.trim().is_empty() {
-            return Err(GrantError {
-                kind: "files",
-                entry: written.to_owned(),
-                reason: "the path is empty".into(),
-            });
-        }
-        let lexical = normalize(&absolute(Path::new(written)));
-        // Canonicalise now so that a grant on a symlinked directory covers its target, and a
-        // request is compared with the real location.
-        let root = std::fs::canonicalize(&lexical).unwrap_or(lexical);
-        Ok(FileRule {
-            written: written.to_owned(),
-            root,
-        })
-    }
-}
-
 impl Grant {
     /// May the step connect to `host:port`?
     pub fn check_connect(&self, host: &str, port: u16) -> Result<(), String> {
@@ -203,53 +183,20 @@ impl Grant {
         ))
     }
 
-    /// May the step read `requested`? Returns the canonical path to open.
-    ///
-    /// Checked twice: lexically first (so `..` cannot climb out, and a path outside the grant
-    /// is refused without revealing whether it exists), then after resolving symlinks (so a
-    /// link inside the grant cannot point outside it). The host opens the canonical path; a
-    /// component swapped for a symlink between this check and the open is not caught — the
-    /// threat is a plugin, which cannot create files, not a local user racing the host.
-    pub fn check_read(&self, requested: &str) -> Result<PathBuf, FileDenied> {
-        let lexical = normalize(&absolute(Path::new(requested)));
-        let suggestion = || {
-            format!(
+    /// May the step read `requested`? Returns it resolved against the grant that covers it,
+    /// to be opened beneath that grant's directory handle (see [`files`]). Checked lexically
+    /// (`..` resolved first, so it cannot climb out); a path outside every grant is refused
+    /// without revealing whether it exists.
+    pub fn check_read(&self, requested: &str) -> Result<Granted, FileDenied> {
+        files::resolve(&self.files, &self.withheld, requested, |lexical| {
+            FileDenied::Denied(format!(
                 "reading {} is not granted to this step ({}); to allow it, add \"{}\" to the \
                  step's `allow: (files: [...])`",
                 lexical.display(),
                 self.describe_files(),
                 lexical.display()
-            )
-        };
-        if !self
-            .files
-            .iter()
-            .any(|rule| lexical.starts_with(&rule.root))
-        {
-            return Err(FileDenied::Denied(suggestion()));
-        }
-        let canonical = std::fs::canonicalize(&lexical)
-            .map_err(|e| FileDenied::Unavailable(format!("{}: {e}", lexical.display())))?;
-        if !self
-            .files
-            .iter()
-            .any(|rule| canonical.starts_with(&rule.root))
-        {
-            return Err(FileDenied::Denied(format!(
-                "{} resolves (through a symlink) to {}, which is outside this step's grant ({}); \
-                 grant the target itself if it should be readable",
-                lexical.display(),
-                canonical.display(),
-                self.describe_files()
-            )));
-        }
-        Ok(canonical)
-    }
-
-    /// Is `path` (already canonical) inside the grant? Used for entries met while walking a
-    /// granted directory.
-    pub fn covers_canonical(&self, path: &Path) -> bool {
-        self.files.iter().any(|rule| path.starts_with(&rule.root))
+            ))
+        })
     }
 
     /// May the step read system statistics?
@@ -409,46 +356,12 @@ impl Grant {
     }
 }
 
-/// Why a file request was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileDenied {
-    /// Outside the grant.
-    Denied(String),
-    /// Inside the grant, but it cannot be resolved (missing, unreadable).
-    Unavailable(String),
-}
-
 fn display_target(host: &str, port: u16) -> String {
     if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
     }
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|cwd| cwd.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    }
-}
-
-/// Resolve `.` and `..` without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -486,43 +399,6 @@ mod tests {
         );
         assert!(grant.check_resolve("kafka").is_ok());
         assert!(grant.check_resolve("evil.example").is_err());
-    }
-
-    #[test]
-    fn files_are_denied_outside_via_dotdot_and_via_symlink() {
-        let dir = tempfile::tempdir().unwrap();
-        let granted = dir.path().join("logs");
-        std::fs::create_dir(&granted).unwrap();
-        std::fs::write(granted.join("server.log"), "x").unwrap();
-        std::fs::write(dir.path().join("secret"), "s").unwrap();
-        std::os::unix::fs::symlink(dir.path().join("secret"), granted.join("link")).unwrap();
-        let grant = Grant {
-            files: vec![FileRule::new(granted.to_str().unwrap()).unwrap()],
-            ..Grant::default()
-        };
-
-        assert!(
-            grant
-                .check_read(granted.join("server.log").to_str().unwrap())
-                .is_ok()
-        );
-        for outside in [
-            "/etc/passwd".to_owned(),
-            format!("{}/../secret", granted.display()),
-        ] {
-            match grant.check_read(&outside) {
-                Err(FileDenied::Denied(why)) => assert!(why.contains("allow: (files"), "{why}"),
-                other => panic!("{outside}: {other:?}"),
-            }
-        }
-        match grant.check_read(granted.join("link").to_str().unwrap()) {
-            Err(FileDenied::Denied(why)) => assert!(why.contains("symlink"), "{why}"),
-            other => panic!("symlink: {other:?}"),
-        }
-        assert!(matches!(
-            grant.check_read(granted.join("missing").to_str().unwrap()),
-            Err(FileDenied::Unavailable(_))
-        ));
     }
 
     #[test]

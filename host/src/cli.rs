@@ -316,12 +316,22 @@ async fn run(args: RunArgs) -> Result<u8, CliError> {
     {
         settings.bootstrap = bootstrap.clone();
     }
-    let steps = plan(
+    let mut steps = plan(
         &prepared.name,
         &prepared.source,
         &prepared.playbook,
         &values,
     )?;
+    // The --kafka-config file's credentials stay in the host: no file grant exposes it, by
+    // any path, symlink or hard link (it is recognised by device and inode).
+    if let Some(config) = args.kafka.kafka_config.as_deref()
+        && let Ok(withheld) =
+            crate::caps::Withheld::new(config, "the Kafka client config given with --kafka-config")
+    {
+        for step in &mut steps {
+            step.grant.withheld.push(withheld.clone());
+        }
+    }
     let progress = Arc::new(Progress::new(args.verbose));
     let kafka = Arc::new(KafkaConnection::new(settings));
     let meta = RunMeta {

@@ -1,14 +1,24 @@
 //! `files`: bounded reads and host-side grep over granted paths. Read-only by construction:
 //! nothing here opens a file for writing.
+//!
+//! Every file is opened beneath its grant's directory handle and checked on its descriptor
+//! ([`crate::caps::files`]); every byte a plugin gets has its secrets masked
+//! ([`crate::caps::secrets`]); every read, walk and scan polls the step's deadline, so host
+//! work stops when the step does (a blocking task outlives the future that awaited it).
 
+use std::collections::HashSet;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use tokio::time::Instant;
+
 use super::{StepState, before, blocking};
-use crate::caps::{FileDenied, Grant};
-use crate::scan::{self, Hit, ScanError, ScanRequest};
+use crate::caps::files::{FileDenied, Target};
+use crate::caps::secrets::Masker;
+use crate::scan::{self, Hit, Opened, ScanError, ScanRequest};
 use crate::wit::HostError;
 use crate::wit::triage::plugin::files::{
     FileContent, GrepRequest, GrepResult, Host, MatchLine, PatternHits,
@@ -24,31 +34,76 @@ const MAX_SCAN_BYTES: u64 = 64 * 1024 * 1024 * 1024;
 const MAX_FILES: usize = 10_000;
 /// Most patterns in one request; each costs a pass over matching lines.
 const MAX_PATTERNS: usize = 64;
-/// Most examples kept per pattern.
+/// Longest pattern: compiled programs grow with it (the regex crate caps them too).
+const MAX_PATTERN_BYTES: usize = 4096;
+/// Most example lines kept per pattern.
 const MAX_EXAMPLES: u32 = 20;
 /// Most context lines on each side of an example.
 const MAX_CONTEXT: u32 = 10;
+/// Bytes read at a time by `read`, between two looks at the deadline.
+const READ_CHUNK: usize = 64 * 1024;
 
 impl Host for StepState {
     async fn read(&mut self, path: String, max_bytes: u64) -> Result<FileContent, HostError> {
-        let canonical = self.env.grant.check_read(&path).map_err(denied)?;
+        let granted = self.env.grant.check_read(&path).map_err(refused)?;
         let limit = max_bytes.clamp(1, MAX_READ_BYTES);
-        before(
+        let (cancelled, stop) = stop_at(self.deadline());
+        let outcome = before(
             self.deadline(),
-            blocking(move || read_bounded(&canonical, limit)),
+            blocking(move || {
+                let opened = granted.open_file().map_err(refused)?;
+                let mut text = scan::text_reader(opened.file)
+                    .map_err(|e| HostError::Denied(e.reason(&opened.shown)))?;
+                // One byte past the limit tells a file that ends there from a longer one.
+                let mut bytes = Vec::new();
+                let mut chunk = vec![0u8; READ_CHUNK];
+                while bytes.len() as u64 <= limit {
+                    if stop() {
+                        return Err(HostError::Timeout);
+                    }
+                    let room = (limit + 1 - bytes.len() as u64).min(READ_CHUNK as u64) as usize;
+                    let n = text.read(&mut chunk[..room]).map_err(|e| {
+                        HostError::Unavailable(format!("{}: {e}", opened.shown.display()))
+                    })?;
+                    if n == 0 {
+                        break;
+                    }
+                    bytes.extend_from_slice(&chunk[..n]);
+                }
+                let truncated = bytes.len() as u64 > limit;
+                bytes.truncate(limit as usize);
+                Ok(FileContent {
+                    path: opened.shown.display().to_string(),
+                    text: String::from_utf8_lossy(&Masker::new().mask(&bytes)).into_owned(),
+                    size: opened.size,
+                    truncated,
+                })
+            }),
         )
-        .await
+        .await;
+        cancelled.store(true, Ordering::Relaxed);
+        outcome
     }
 
     async fn grep(&mut self, request: GrepRequest) -> Result<GrepResult, HostError> {
-        let root = self.env.grant.check_read(&request.path).map_err(denied)?;
+        let granted = self.env.grant.check_read(&request.path).map_err(refused)?;
         if request.patterns.is_empty() || request.patterns.len() > MAX_PATTERNS {
             return Err(HostError::Invalid(format!(
                 "grep takes 1 to {MAX_PATTERNS} patterns, got {}",
                 request.patterns.len()
             )));
         }
-        let grant = self.env.grant.clone();
+        if let Some(long) = request
+            .patterns
+            .iter()
+            .find(|p| p.regex.len() > MAX_PATTERN_BYTES)
+        {
+            return Err(HostError::Invalid(format!(
+                "pattern `{}` is {} bytes long; the most is {MAX_PATTERN_BYTES}",
+                long.name,
+                long.regex.len()
+            )));
+        }
         let scan_request = ScanRequest {
             patterns: request
                 .patterns
@@ -63,22 +118,58 @@ impl Host for StepState {
                 n => n.min(MAX_SCAN_BYTES),
             },
         };
-        // The blocking scan outlives a dropped future, so it is told to stop explicitly
-        // when the deadline passes.
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let flag = cancelled.clone();
-        let deadline = self.env.deadline;
+        let (cancelled, stop) = stop_at(self.deadline());
         let outcome = before(
-            deadline,
+            self.deadline(),
             blocking(move || {
-                let files = files_under(&root, &grant)?;
-                let stop =
-                    || flag.load(Ordering::Relaxed) || tokio::time::Instant::now() >= deadline;
-                scan::scan(&files, &scan_request, &stop).map_err(|e| match e {
-                    ScanError::InvalidPattern { .. } => HostError::Invalid(e.to_string()),
-                    ScanError::Cancelled => HostError::Timeout,
-                    ScanError::Io { .. } => HostError::Unavailable(e.to_string()),
-                })
+                let scanned = match granted.open().map_err(refused)? {
+                    Target::File(opened) => {
+                        let mut file = Some(opened.file);
+                        let result = scan::scan(
+                            std::slice::from_ref(&opened.shown),
+                            &mut |_| file.take().map_or(Opened::Duplicate, Opened::File),
+                            &scan_request,
+                            &stop,
+                        )
+                        .map_err(scan_error)?;
+                        // The one file asked for could not be read as text: say why.
+                        if result.files_scanned == 0
+                            && let Some(why) = &result.first_skip
+                        {
+                            return Err(HostError::Denied(why.clone()));
+                        }
+                        result
+                    }
+                    Target::Dir(dir) => {
+                        let walk = dir.walk(&stop, MAX_FILES).map_err(refused)?;
+                        let names: Vec<PathBuf> =
+                            walk.files.iter().map(|f| dir.shown.join(f)).collect();
+                        // A file reached through a symlink and by its own name is scanned once.
+                        let mut seen = HashSet::new();
+                        let mut result = scan::scan(
+                            &names,
+                            &mut |i| match dir.open(&walk.files[i]) {
+                                Ok(opened) => match opened.file.metadata() {
+                                    Ok(m) if !seen.insert((m.dev(), m.ino())) => Opened::Duplicate,
+                                    _ => Opened::File(opened.file),
+                                },
+                                Err(
+                                    FileDenied::Denied(why)
+                                    | FileDenied::Unavailable(why)
+                                    | FileDenied::Invalid(why),
+                                ) => Opened::Refused(why),
+                                Err(FileDenied::TimedOut) => Opened::Refused("timed out".into()),
+                            },
+                            &scan_request,
+                            &stop,
+                        )
+                        .map_err(scan_error)?;
+                        result.skipped += walk.skipped;
+                        result.truncated |= walk.skipped > 0;
+                        result
+                    }
+                };
+                Ok(scanned)
             }),
         )
         .await;
@@ -103,71 +194,30 @@ impl Host for StepState {
     }
 }
 
-fn denied(error: FileDenied) -> HostError {
+/// A flag set when the host call returns (deadline or not), and the test the blocking work
+/// polls: the flag, or the deadline itself. The blocking task outlives a dropped future, so
+/// it must be told to stop.
+fn stop_at(deadline: Instant) -> (Arc<AtomicBool>, impl Fn() -> bool + Send + Sync + 'static) {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let flag = cancelled.clone();
+    let stop = move || flag.load(Ordering::Relaxed) || Instant::now() >= deadline;
+    (cancelled, stop)
+}
+
+fn refused(error: FileDenied) -> HostError {
     match error {
         FileDenied::Denied(why) => HostError::Denied(why),
         FileDenied::Unavailable(why) => HostError::Unavailable(why),
+        FileDenied::Invalid(why) => HostError::Invalid(why),
+        FileDenied::TimedOut => HostError::Timeout,
     }
 }
 
-fn read_bounded(path: &Path, limit: u64) -> Result<FileContent, HostError> {
-    let unavailable =
-        |e: std::io::Error| HostError::Unavailable(format!("{}: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(unavailable)?;
-    let size = file.metadata().map_err(unavailable)?.len();
-    if !path.is_file() {
-        return Err(HostError::Invalid(format!(
-            "{} is not a file",
-            path.display()
-        )));
+fn scan_error(error: ScanError) -> HostError {
+    match error {
+        ScanError::InvalidPattern { .. } => HostError::Invalid(error.to_string()),
+        ScanError::Cancelled => HostError::Timeout,
     }
-    let mut bytes = Vec::new();
-    file.take(limit)
-        .read_to_end(&mut bytes)
-        .map_err(unavailable)?;
-    Ok(FileContent {
-        path: path.display().to_string(),
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-        size,
-        truncated: (bytes.len() as u64) < size,
-    })
-}
-
-/// The regular files to scan: `root` itself, or every file below it in name order. Entries
-/// that resolve outside the grant (a symlink out of a granted directory) are skipped.
-fn files_under(root: &Path, grant: &Grant) -> Result<Vec<PathBuf>, HostError> {
-    if root.is_file() {
-        return Ok(vec![root.to_path_buf()]);
-    }
-    let mut files = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir)
-            .map_err(|e| HostError::Unavailable(format!("{}: {e}", dir.display())))?;
-        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        children.sort();
-        for child in children.into_iter().rev() {
-            let Ok(real) = std::fs::canonicalize(&child) else {
-                continue;
-            };
-            if !grant.covers_canonical(&real) {
-                continue;
-            }
-            if real.is_dir() {
-                pending.push(real);
-            } else if real.is_file() {
-                files.push(real);
-                if files.len() > MAX_FILES {
-                    return Err(HostError::Invalid(format!(
-                        "{} holds more than {MAX_FILES} files; grep a narrower path",
-                        root.display()
-                    )));
-                }
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
 }
 
 fn match_line(hit: Hit) -> MatchLine {

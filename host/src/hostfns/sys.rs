@@ -2,11 +2,13 @@
 //! broker host. Process command lines are redacted ([`crate::secrets`]): a JVM's
 //! `-Dssl.keystore.password=...` must not reach a plugin.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use sysinfo::{Disks, Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
 use super::{StepState, before, blocking, truncate};
+use crate::caps::FileDenied;
 use crate::secrets::redact_command_line;
 use crate::wit::HostError;
 use crate::wit::triage::plugin::sys::{Cpu, DiskUsage, Host, Load, Memory, Process};
@@ -69,7 +71,34 @@ impl Host for StepState {
 
     async fn disk_usage_of(&mut self, path: String) -> Result<DiskUsage, HostError> {
         self.env.grant.check_sys().map_err(HostError::Denied)?;
-        before(self.deadline(), blocking(move || disk_usage(&path))).await
+        // Whether a path exists and which disk holds it is an answer about that path: only
+        // for paths the step may read, else any step with `sys` had an existence oracle.
+        let granted = self
+            .env
+            .grant
+            .check_read(&path)
+            .map_err(|refused| match refused {
+                FileDenied::Denied(why) => HostError::Denied(format!(
+                    "the disk usage of a path needs a files grant: {why}"
+                )),
+                FileDenied::Unavailable(why) => HostError::Unavailable(why),
+                FileDenied::Invalid(why) => HostError::Invalid(why),
+                FileDenied::TimedOut => HostError::Timeout,
+            })?;
+        before(
+            self.deadline(),
+            blocking(move || {
+                let device = granted.device().map_err(|refused| match refused {
+                    FileDenied::Denied(why) => HostError::Denied(why),
+                    FileDenied::TimedOut => HostError::Timeout,
+                    FileDenied::Unavailable(why) | FileDenied::Invalid(why) => {
+                        HostError::Unavailable(why)
+                    }
+                })?;
+                disk_usage(&path, device)
+            }),
+        )
+        .await
     }
 
     async fn processes_named(&mut self, name: String) -> Result<Vec<Process>, HostError> {
@@ -140,15 +169,15 @@ fn system() -> Result<System, HostError> {
     System::new().map_err(|e| HostError::Unavailable(format!("system statistics: {e}")))
 }
 
-fn disk_usage(path: &str) -> Result<DiskUsage, HostError> {
-    let real =
-        std::fs::canonicalize(path).map_err(|e| HostError::Unavailable(format!("{path}: {e}")))?;
+/// The disk holding `device` (the path's, from a stat beneath its grant, so that a symlink
+/// swapped in cannot redirect the question): the mount of that device with the longest
+/// mount point.
+fn disk_usage(path: &str, device: u64) -> Result<DiskUsage, HostError> {
     let disks = Disks::new_with_refreshed_list()
         .map_err(|e| HostError::Unavailable(format!("disks: {e}")))?;
-    // The disk holding `path` is the one with the longest mount point that prefixes it.
     let disk = disks
         .iter()
-        .filter(|d| real.starts_with(d.mount_point()))
+        .filter(|d| std::fs::metadata(d.mount_point()).is_ok_and(|m| m.dev() == device))
         .max_by_key(|d| d.mount_point().as_os_str().len())
         .ok_or_else(|| HostError::Unavailable(format!("no mounted disk holds {path}")))?;
     Ok(DiskUsage {

@@ -1,7 +1,9 @@
 //! `log-grep`: the operator's `grep -c` / `grep -m` over broker logs, for many patterns at
 //! once, with the verdict and the fix attached to each pattern.
 //!
-//! The scan runs in the host (`files.grep`): gigabytes of log never enter the sandbox.
+//! The scan runs in the host (`files.grep`): gigabytes of log never enter the sandbox. The
+//! host decompresses rotated `*.gz` logs; a file it cannot read as text is not counted as
+//! scanned, and a scan that read nothing ends `skipped`, never `pass`.
 //!
 //! Params:
 //! - `path` (required): a granted log file or directory.
@@ -319,6 +321,21 @@ impl Check for LogGrep {
             }
             report.push(finding);
         }
+        // Nothing read is nothing checked: no pass for an empty directory, or one whose logs
+        // the host could not read as text (compressed in a format it does not decode).
+        if result.files_scanned == 0 {
+            return Ok(report
+                .summary(format!("{} holds no log the host could read", params.path))
+                .status(Status::Skipped)
+                .finding(
+                    Finding::info("log.unscanned", format!("nothing was scanned in {}", params.path))
+                        .evidence("files.grep", "0 files scanned")
+                        .fix("Point `path` at the broker's server.log or its directory (plain text or gzip)."),
+                )
+                .fact("files_scanned", 0)
+                .fact("bytes_scanned", result.bytes_scanned)
+                .fact("truncated", result.truncated));
+        }
         let mut summary = format!(
             "{matched} of {} patterns matched in {} file{} ({} scanned)",
             patterns.len(),
@@ -327,10 +344,15 @@ impl Check for LogGrep {
             human_bytes(result.bytes_scanned)
         );
         if result.truncated {
-            summary.push_str("; stopped at the byte cap");
+            // The host says `truncated` when it stopped at the byte cap, cut a line longer
+            // than it scans, or left a file out (special, hard-linked, not text).
+            summary.push_str(
+                "; not everything was scanned (byte cap, over-long lines cut, or files left out)",
+            );
         }
         Ok(report
             .summary(summary)
+            .fact("files_scanned", result.files_scanned)
             .fact("bytes_scanned", result.bytes_scanned)
             .fact("truncated", result.truncated))
     }

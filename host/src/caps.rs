@@ -7,10 +7,9 @@
 //! one edit.
 //!
 //! File grants live in [`files`] (opening beneath a granted directory handle) and what a
-//! plugin may not see even inside a grant in [`secrets`] (sensitive values, masked).
+//! plugin may not see even inside a grant in [`crate::secrets`] (sensitive values, masked).
 
 pub mod files;
-pub mod secrets;
 
 use std::fmt;
 use std::ops::RangeInclusive;
@@ -309,6 +308,7 @@ impl Grant {
         let Grant {
             net,
             files,
+            withheld,
             sys,
             kafka,
             http,
@@ -320,6 +320,13 @@ impl Grant {
             files
                 .iter()
                 .map(|rule| format!("files (read-only): {}", rule.root.display())),
+        );
+        // Withheld files are not grants, but an operator reading `explain` should see that
+        // a grant does not reach them.
+        lines.extend(
+            withheld
+                .iter()
+                .map(|file| format!("files never readable: {}", file.what())),
         );
         if *sys {
             lines.push(SYS_DESCRIPTION.to_owned());

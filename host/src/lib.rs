@@ -13,7 +13,7 @@
 //! - [`hostfns`]: the host side of each WIT interface, one file per interface.
 //! - [`kafka`]: the run's Kafka clients (librdkafka, plus a small wire-protocol client).
 //! - [`scan`]: the host-side multi-pattern line scanner behind `files.grep`.
-//! - [`secrets`]: what counts as a secret (one definition), and command-line masking.
+//! - [`secrets`]: what counts as a secret (one definition), masked in files and command lines.
 //! - [`runner`]: the step DAG on tokio: `needs`, `when`, timeouts, skips.
 //! - [`report`]: the run's results, the ranked diagnosis, and their renderings.
 //! - [`cli`]: the command line; `main.rs` only maps its outcome to an exit code.

@@ -15,7 +15,7 @@ use grep_regex::RegexMatcherBuilder;
 use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContext, SinkMatch};
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
-use crate::caps::secrets::Masker;
+use crate::secrets::Masker;
 
 /// Longest line kept in a result; longer ones are cut (with a marker).
 pub const MAX_LINE_BYTES: usize = 1024;

@@ -3,7 +3,7 @@
 //!
 //! Every file is opened beneath its grant's directory handle and checked on its descriptor
 //! ([`crate::caps::files`]); every byte a plugin gets has its secrets masked
-//! ([`crate::caps::secrets`]); every read, walk and scan polls the step's deadline, so host
+//! ([`crate::secrets`]); every read, walk and scan polls the step's deadline, so host
 //! work stops when the step does (a blocking task outlives the future that awaited it).
 
 use std::collections::HashSet;
@@ -17,8 +17,8 @@ use tokio::time::Instant;
 
 use super::{StepState, before, blocking};
 use crate::caps::files::{FileDenied, Target};
-use crate::caps::secrets::Masker;
 use crate::scan::{self, Hit, Opened, ScanError, ScanRequest};
+use crate::secrets::Masker;
 use crate::wit::HostError;
 use crate::wit::triage::plugin::files::{
     FileContent, GrepRequest, GrepResult, Host, MatchLine, PatternHits,

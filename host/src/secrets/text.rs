@@ -1,34 +1,10 @@
-//! Secrets in the files a plugin reads: which keys hold one (the one definition the host
-//! uses), and how their values are masked before any byte reaches a plugin.
+//! Masking secrets in the text of files a plugin reads (`files.read` and `files.grep`).
 //!
-//! Secrets never enter a plugin (DESIGN.md, trust model). A config-audit step must still see
-//! *that* `sasl.jaas.config` is set, so a value is replaced, not the line dropped:
-//! `sasl.jaas.config=<redacted: set>`. Masking is applied to every text a plugin gets through
-//! `files.read` and `files.grep` — any file, not only `*.properties`, because secrets also
-//! live in `.jaas` and `.conf` files, environment files, JSON and YAML, and logs that echo a
-//! config — and `grep` matches the *masked* lines, so that a count cannot be used as an
-//! oracle to guess a secret one character at a time.
-//!
-//! # What a sensitive key is
-//!
-//! 1. **Kafka**: every config declared with `ConfigDef.Type.PASSWORD` — clients' `SslConfigs`
-//!    and `SaslConfigs` (as documented by Kafka 4.4's `ProducerConfig`, `ConsumerConfig`,
-//!    `AdminClientConfig`), the broker's `KafkaConfig` (`delegation.token.secret.key`), and
-//!    Kafka 3.x's `PasswordEncoderConfigs` and `ZkConfigs`. Tested against the real jars:
-//!    tests/sandbox_files.rs reads each class's generated config documentation.
-//! 2. **librdkafka**: every property flagged `_RK_SENSITIVE` in `src/rdkafka_conf.c` (2.12.1,
-//!    the version rdkafka-sys bundles; CONFIGURATION.md lists the same properties).
-//! 3. **JAAS options** holding a credential: `password` (`PlainLoginModule`,
-//!    `ScramLoginModule`, delegation tokens), `clientSecret`
-//!    (`OAuthBearerLoginCallbackHandler.CLIENT_SECRET_CONFIG`) and `user_NAME` (the users of
-//!    `PlainServerCallbackHandler`, `JAAS_USER_PREFIX`).
-//! 4. Any key whose last word is `password`, `passwd`, `passphrase` or `secret`: ZooKeeper's,
-//!    Connect's or an application's own `db.password` is a secret whatever reads it.
-//!
-//! A key matches with any prefix (`listener.name.sasl_ssl.plain.`, `producer.`, `KAFKA_`,
-//! `-D`) and with `.`, `_` or `-` between its words, case-insensitively (an environment file
-//! spells `ssl.key.password` as `KAFKA_SSL_KEY_PASSWORD`) — except `user_NAME`, which is
-//! case-sensitive as JAAS is.
+//! Masking is applied to every text a plugin gets through the files interface — any file, not
+//! only `*.properties`, because secrets also live in `.jaas` and `.conf` files, environment
+//! files, JSON and YAML, and logs that echo a config — and `grep` matches the *masked*
+//! lines, so that a count cannot be used as an oracle to guess a secret one character at a
+//! time. Which keys hold a secret is [`is_sensitive_key`]'s decision, the one definition.
 //!
 //! # How a value is masked
 //!
@@ -46,84 +22,19 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
+use super::is_sensitive_key;
+
 /// What replaces a sensitive value.
 pub const MASK: &str = "<redacted: set>";
 
-/// Configs Kafka declares with `ConfigDef.Type.PASSWORD`.
-pub const KAFKA_PASSWORD_KEYS: &[&str] = &[
-    // SslConfigs, SaslConfigs (clients and brokers), Kafka 4.4.
-    "ssl.key.password",
-    "ssl.keystore.password",
-    "ssl.keystore.key",
-    "ssl.keystore.certificate.chain",
-    "ssl.truststore.password",
-    "ssl.truststore.certificates",
-    "sasl.jaas.config",
-    "sasl.oauthbearer.assertion.private.key.passphrase",
-    "sasl.oauthbearer.client.credentials.client.secret",
-    // DelegationTokenManagerConfigs (brokers).
-    "delegation.token.secret.key",
-    // PasswordEncoderConfigs and ZkConfigs (Kafka 3.x brokers).
-    "password.encoder.secret",
-    "password.encoder.old.secret",
-    "zookeeper.ssl.keystore.password",
-    "zookeeper.ssl.truststore.password",
-];
-
-/// Properties librdkafka flags `_RK_SENSITIVE` (src/rdkafka_conf.c).
-pub const LIBRDKAFKA_SENSITIVE_KEYS: &[&str] = &[
-    "ssl.key.location",
-    "ssl.key.password",
-    "ssl.key.pem",
-    "ssl.ca.pem",
-    "ssl.keystore.password",
-    "sasl.username",
-    "sasl.password",
-    "sasl.oauthbearer.config",
-    "sasl.oauthbearer.client.secret",
-    "sasl.oauthbearer.assertion.private.key.file",
-    "sasl.oauthbearer.assertion.private.key.passphrase",
-    "sasl.oauthbearer.assertion.private.key.pem",
-];
-
-/// JAAS login-module options that hold a credential (`user_` is a prefix: `user_alice`).
-pub const JAAS_SECRET_OPTIONS: &[&str] = &["password", "clientSecret", "user_"];
-
-/// A key ending in one of these words is sensitive, whoever defines it.
-pub const SECRET_WORDS: &[&str] = &["password", "passwd", "passphrase", "secret"];
-
-/// The alternation of every sensitive key's tail, `.` free to be `_` or `-`.
-fn key_tails() -> String {
-    let mut tails: Vec<String> = KAFKA_PASSWORD_KEYS
-        .iter()
-        .chain(LIBRDKAFKA_SENSITIVE_KEYS)
-        .map(|key| {
-            key.split('.')
-                .map(regex::escape)
-                .collect::<Vec<_>>()
-                .join("[._-]")
-        })
-        .collect();
-    // `password` and `clientSecret` (JAAS) end in a secret word already.
-    tails.extend(SECRET_WORDS.iter().map(|w| w.to_string()));
-    tails.sort();
-    tails.dedup();
-    tails.join("|")
-}
-
-/// A whole sensitive key: any prefix, then a sensitive tail; or a JAAS `user_NAME`.
-fn key_pattern() -> String {
-    format!(
-        r"[A-Za-z0-9_.\-]*?(?i-u:{})|user_[A-Za-z0-9_.\-]+",
-        key_tails()
-    )
-}
+/// A key as the patterns find it; [`is_sensitive_key`] decides whether its value is masked.
+const KEY: &str = r"[A-Za-z0-9_.\-]+";
 
 /// `KEY=VALUE`, `KEY: VALUE`, `"KEY": "VALUE"`, `KEY="VALUE"` anywhere in a line.
 static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r#"(?:^|[^A-Za-z0-9_.\-])(?P<key>{})["']?[ \t]*[=:][ \t]*(?P<value>"(?:[^"\\\r\n]|\\.)*"?|'[^'\r\n]*'?|[^\r\n]*)"#,
-        key_pattern()
+        KEY
     ))
     .expect("the assignment pattern compiles")
 });
@@ -132,27 +43,24 @@ static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
 static PROPERTY_WITH_SPACE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r#"^[ \t]*(?P<key>{})[ \t]+(?P<value>[^=:\s][^\r\n]*)"#,
-        key_pattern()
+        KEY
     ))
     .expect("the property pattern compiles")
 });
 
-/// Every sensitive key contains one of these words; lines without any are passed through
-/// without running the full patterns (logs are gigabytes of lines without a secret). Short
-/// words and ASCII-only case folding keep this search at memory speed: Unicode case folding
-/// (`s` also matches `ſ`, `k` the Kelvin sign) made it 7 times slower, measured.
+/// Every sensitive key contains one of these words (a unit test holds [`is_sensitive_key`] to
+/// it); lines without any are passed through without running the full patterns (logs are
+/// gigabytes of lines without a secret). Short words and ASCII-only case folding keep this
+/// search at memory speed: Unicode case folding (`s` also matches `ſ`, `k` the Kelvin sign)
+/// made it 7 times slower, measured.
 static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u:pass|secret|jaas|store|ssl|sasl)|user_")
+    Regex::new(r"(?i-u:pass|pw|secret|token|api|credential|store|ssl|sasl)|user_")
         .expect("the candidate pattern compiles")
 });
 
-static WHOLE_KEY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!("^(?:{})$", key_pattern())).expect("the key pattern compiles")
-});
-
-/// Is `key` (a config key, a JAAS option, an environment variable) a secret's name?
-pub fn is_sensitive_key(key: &str) -> bool {
-    WHOLE_KEY.is_match(key.as_bytes())
+/// [`is_sensitive_key`] of a key the patterns found (ASCII, by their construction).
+fn is_sensitive(key: &[u8]) -> bool {
+    std::str::from_utf8(key).is_ok_and(is_sensitive_key)
 }
 
 /// Masks sensitive values in a stream of lines. It carries one bit between calls: whether
@@ -238,6 +146,12 @@ impl Masker {
         let mut copied = 0;
         let mut at = 0;
         while let Some(found) = ASSIGNMENT.captures_at(body, at) {
+            let key = found.name("key").expect("key group");
+            if !is_sensitive(key.as_bytes()) {
+                // Not a secret: look again right after this key, where the next one may be.
+                at = key.end();
+                continue;
+            }
             let value = found.name("value").expect("value group");
             let to_the_end = value.end() == body.len();
             if let Some(masked) = self.masked_value(value.as_bytes(), to_the_end && continues) {
@@ -253,6 +167,7 @@ impl Masker {
         if copied == 0
             && let Some(found) = PROPERTY_WITH_SPACE.captures(body)
             && found["key"].iter().any(|&b| b == b'.' || b == b'_')
+            && is_sensitive(&found["key"])
         {
             let value = found.name("value").expect("value group");
             if let Some(masked) = self.masked_value(value.as_bytes(), continues) {
@@ -318,30 +233,32 @@ mod tests {
     }
 
     #[test]
-    fn every_listed_key_is_sensitive_and_a_candidate() {
+    fn every_sensitive_key_is_a_candidate() {
+        use crate::secrets::{
+            KAFKA_PASSWORD_KEYS, LIBRDKAFKA_SECRET_KEYS, SECRET_WHOLE_WORDS, SECRET_WORDS,
+        };
         for key in KAFKA_PASSWORD_KEYS
             .iter()
-            .chain(LIBRDKAFKA_SENSITIVE_KEYS)
-            .chain(&["password", "clientSecret", "user_alice"])
+            .chain(LIBRDKAFKA_SECRET_KEYS)
+            .chain(SECRET_WORDS)
+            .chain(SECRET_WHOLE_WORDS)
+            .chain(&["clientSecret", "user_alice", "X-Api-Key"])
         {
             assert!(is_sensitive_key(key), "{key}");
-            assert!(CANDIDATE.is_match(key.as_bytes()), "{key}");
-            let env = format!("KAFKA_{}", key.replace('.', "_").to_uppercase());
-            if !key.starts_with("user_") {
-                assert!(is_sensitive_key(&env), "{env}");
-            }
+            assert!(
+                CANDIDATE.is_match(key.as_bytes()),
+                "{key} is not a candidate"
+            );
         }
-        for key in [
-            "acks",
-            "ssl.truststore.location",
-            "sasl.mechanism",
-            "security.protocol",
-            "password.encoder.cipher.algorithm",
-            "sasl.oauthbearer.token.endpoint.url",
-            "KAFKA_USER_ID",
-        ] {
-            assert!(!is_sensitive_key(key), "{key}");
-        }
+    }
+
+    #[test]
+    fn only_sensitive_keys_are_masked() {
+        let text = "acks=all ssl.truststore.location=/etc/ts.jks sasl.username=app db.password=x\n";
+        assert_eq!(
+            masked(text),
+            "acks=all ssl.truststore.location=/etc/ts.jks sasl.username=app db.password=<redacted: set>\n"
+        );
     }
 
     #[test]

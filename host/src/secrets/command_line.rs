@@ -1,13 +1,12 @@
-//! What counts as a secret, defined once, and the masking of command lines.
+//! Masking the command lines of processes a plugin lists.
 //!
-//! Secrets never enter plugins (DESIGN.md, trust model). A plugin that lists processes sees
+//! A plugin that lists processes sees
 //! their command lines, and a broker's or a client's command line carries credentials in many
 //! shapes: `-Dssl.keystore.password=...`, a whole `-Dsasl.jaas.config=... password="...";`,
 //! `--password PW`, `--api-key=KEY`, curl's `-u user:PW`, mysql's `-pPW`, `scheme://user:PW@host`.
 //!
-//! The rules are data: [`is_sensitive_key`] is the one definition of a key whose value is a
-//! secret (built from [`SENSITIVE_WORDS`], [`SENSITIVE_WHOLE_WORDS`] and [`SENSITIVE_KEYS`]),
-//! [`OPTIONS_WITH_SECRETS`] lists the options whose value is (or holds) a secret whatever
+//! The rules are data: [`is_sensitive_key`] (the one definition, in [`crate::secrets`]) says
+//! which keys and options name a secret, [`OPTIONS_WITH_SECRETS`] lists the options whose value is (or holds) a secret whatever
 //! their name says, and [`redact_command_line`] applies both to every argument. The key stays
 //! visible, the value becomes [`MASK`]. When in doubt the rules mask: a hidden port or path
 //! costs a detail of the diagnosis, a leaked password costs the cluster.
@@ -16,68 +15,12 @@ use std::borrow::Cow;
 
 use url::Url;
 
-/// What a secret value is replaced with.
+use super::is_sensitive_key;
+
+/// What a secret value is replaced with. Shorter than the files' mask ([`super::text::MASK`])
+/// because it must also stand inside a URL's password, where spaces and `<>` would be
+/// percent-encoded into noise.
 pub const MASK: &str = "***";
-
-/// Words that make a key sensitive wherever they appear in it, compared in lower case with
-/// separators removed, so that `ssl.keystore.password`, `DB_PASSWORD`, `keystorePassword`,
-/// `--api-key` and `apiKey` all match. `storepass`/`keypass` are keytool's options; `jaas`
-/// is Kafka's `sasl.jaas.config`, which holds the SASL password.
-pub const SENSITIVE_WORDS: &[&str] = &[
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "credential",
-    "jaas",
-    "storepass",
-    "keypass",
-];
-
-/// Words that make a key sensitive only as a whole word (`--pass`, `DB_PWD`, `-pw`, openssl's
-/// `-passin`): inside other words they mean something else (`bypass`, `compass`).
-pub const SENSITIVE_WHOLE_WORDS: &[&str] = &["pass", "pw", "pwd", "passin", "passout"];
-
-/// Keys whose value is a secret although their name has no sensitive word, compared with
-/// `_` and `-` read as `.`, alone or as the end of a longer key (`producer.ssl.keystore.key`,
-/// `KAFKA_SSL_KEYSTORE_KEY`). They are the keys Apache Kafka declares `Type.PASSWORD`
-/// (`SslConfigs.addClientSslSupport`: PEM keys and certificates given inline) and librdkafka
-/// flags `_RK_SENSITIVE` (rdkafka_conf.c), less those holding a user name or a file path.
-pub const SENSITIVE_KEYS: &[&str] = &[
-    "ssl.keystore.key",
-    "ssl.keystore.certificate.chain",
-    "ssl.truststore.certificates",
-    "ssl.key.pem",
-    "ssl.ca.pem",
-    "ssl_key",
-    "sasl.oauthbearer.config",
-    "sasl.oauthbearer.assertion.private.key.pem",
-];
-
-/// Is the value of `key` a secret? The one definition, for command lines and config files.
-pub fn is_sensitive_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    let compact: String = key.chars().filter(char::is_ascii_alphanumeric).collect();
-    if SENSITIVE_WORDS.iter().any(|word| compact.contains(word)) {
-        return true;
-    }
-    if key
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|word| SENSITIVE_WHOLE_WORDS.contains(&word))
-    {
-        return true;
-    }
-    let dotted = key.replace(['_', '-'], ".");
-    SENSITIVE_KEYS.iter().any(|known| {
-        let known = known.replace('_', ".");
-        dotted == known
-            || dotted
-                .strip_suffix(known.as_str())
-                .is_some_and(|prefix| prefix.ends_with('.'))
-    })
-}
 
 /// What the value of an option holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -435,35 +378,5 @@ mod tests {
             );
         }
         assert!(wrong.is_empty(), "wrongly masked:\n{}", wrong.join("\n"));
-    }
-
-    #[test]
-    fn sensitive_keys_are_one_definition() {
-        for key in [
-            "password",
-            "ssl.truststore.password",
-            "sasl.jaas.config",
-            "listener.name.sasl_ssl.plain.sasl.jaas.config",
-            "sasl.oauthbearer.client.secret",
-            "ssl.keystore.key",
-            "KAFKA_SSL_KEYSTORE_KEY",
-            "keystorePassword",
-            "api-key",
-            "X-Api-Key",
-            "DB_PWD",
-        ] {
-            assert!(is_sensitive_key(key), "{key} is sensitive");
-        }
-        for key in [
-            "bootstrap.servers",
-            "ssl.keystore.location",
-            "ssl.key.location",
-            "sasl.username",
-            "sasl.mechanism",
-            "bypass",
-            "ssl.keystore.type",
-        ] {
-            assert!(!is_sensitive_key(key), "{key} is not sensitive");
-        }
     }
 }

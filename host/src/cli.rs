@@ -21,7 +21,7 @@ use crate::report::Format;
 use crate::report::model::Status;
 use crate::report::progress::Progress;
 use crate::runner::{self, Confirm, RemediationPolicy, RunMeta};
-use crate::runtime::{EngineError, Runtime};
+use crate::runtime::{EngineError, Layout, Runtime, plugin_text};
 
 /// Diagnose broken Kafka pipelines: run a playbook of sandboxed checks, get a ranked diagnosis.
 ///
@@ -223,6 +223,13 @@ fn start_runtime(engine: &EngineArgs) -> Result<Runtime, EngineError> {
     Runtime::new(cache_dir)
 }
 
+/// What the runtime had to say while loading plugins (a refused or tampered compile cache).
+fn print_runtime_warnings(runtime: &Runtime) {
+    for warning in runtime.take_warnings() {
+        eprintln!("triage: warning: {warning}");
+    }
+}
+
 /// A playbook read, parsed, its plugins loaded, and validated.
 struct Prepared {
     name: String,
@@ -240,6 +247,7 @@ async fn prepare(
     let playbook = parse(&name, &source)?;
     let references = playbook.steps.iter().map(|s| s.plugin.value.as_str());
     let plugins = LoadedPlugins::load(runtime, references, &dir, &engine.plugin_dirs).await;
+    print_runtime_warnings(runtime);
     validate(&name, &source, &playbook, &plugins)?;
     Ok(Prepared {
         name,
@@ -448,13 +456,18 @@ async fn list(engine: &EngineArgs) -> Result<u8, CliError> {
     }
     write(&mut out, String::new())?;
     write(&mut out, format!("{bold}Plugins{bold:#}"))?;
+    // A plugin directory's file names are chosen by whoever put the plugins there: shown as
+    // plugin text, like everything the plugin itself says (neutralised when it was loaded).
+    let shown = |text: &str| plugin_text(text, 256, Layout::Line);
     for name in plugins::known_names(&engine.plugin_dirs) {
-        let line = match plugins::resolve(&name, Path::new("."), &engine.plugin_dirs) {
+        let origin = plugins::resolve(&name, Path::new("."), &engine.plugin_dirs);
+        let name = shown(&name);
+        let line = match origin {
             Some(origin) => match plugins::load_origin(&runtime, &origin).await {
                 Ok(plugin) => {
                     let from = match origin {
                         Origin::Shipped(_) => String::new(),
-                        Origin::File(path) => format!(" [{}]", path.display()),
+                        Origin::File(path) => format!(" [{}]", shown(&path.display().to_string())),
                     };
                     format!(
                         "  {name:<24} {} (v{}){from}",
@@ -467,6 +480,7 @@ async fn list(engine: &EngineArgs) -> Result<u8, CliError> {
         };
         write(&mut out, line)?;
     }
+    print_runtime_warnings(&runtime);
     Ok(exit::OK)
 }
 

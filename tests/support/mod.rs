@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod component;
 pub mod lab;
 
 use std::path::{Path, PathBuf};
@@ -93,6 +94,55 @@ pub fn run_command(command: &mut Command) -> Outcome {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         elapsed: started.elapsed(),
     }
+}
+
+/// Run a prepared command to completion, and measure the most memory it held: its peak
+/// resident set, from `wait4`'s resource usage (std's `wait` does not report it).
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, not by std"
+)]
+pub fn run_measuring_memory(command: &mut Command) -> (Outcome, u64) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let started = Instant::now();
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running triage");
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes)
+                .expect("reading triage's output");
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let mut status = 0;
+    // SAFETY: `rusage` is plain old data, valid when zeroed; `wait4` writes both out
+    // parameters, and reaps a child this function spawned and `child` never waits for.
+    #[allow(unsafe_code)]
+    let (waited, usage) = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        (libc::wait4(pid, &mut status, 0, &mut usage), usage)
+    };
+    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+    let outcome = Outcome {
+        code: if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        },
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+        elapsed: started.elapsed(),
+    };
+    // Linux reports ru_maxrss in KiB.
+    (outcome, u64::try_from(usage.ru_maxrss).unwrap() * 1024)
 }
 
 /// Write a playbook into `dir` and return its path.

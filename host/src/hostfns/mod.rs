@@ -206,6 +206,8 @@ pub struct StepState {
     pub(crate) memory: MemoryCap,
     /// What the guest wrote to stderr (a panic message, typically), bounded.
     pub(crate) stderr: MemoryOutputPipe,
+    /// What the step has logged so far: a step's log lines are bounded, not only each line.
+    pub(crate) log_budget: log::LogBudget,
     pub(crate) env: Arc<StepEnv>,
 }
 
@@ -234,11 +236,13 @@ impl StepState {
             table: ResourceTable::new(),
             memory,
             stderr,
+            log_budget: log::LogBudget::default(),
             env,
         }
     }
 
-    /// The plugin's captured stderr, lossily decoded and trimmed.
+    /// The plugin's captured stderr, lossily decoded and trimmed. Plugin text: the caller
+    /// neutralises it before showing it.
     pub fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr.contents())
             .trim()

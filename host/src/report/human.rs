@@ -2,6 +2,10 @@
 //!
 //! Writes ANSI styles unconditionally; the caller's `anstream` stream strips them when
 //! stdout is not a terminal or `NO_COLOR` is set.
+//!
+//! Plugin text arrives neutralised (`runtime::plugin_text`): no control characters, and line
+//! breaks only in evidence excerpts and fixes. Those are written with their continuation
+//! lines behind a gutter, so no line a plugin wrote can pass for a status line.
 
 use std::io::{self, Write};
 
@@ -164,7 +168,8 @@ fn write_cause(rank: usize, cause: &Cause, out: &mut dyn Write) -> io::Result<()
         writeln!(
             out,
             "    evidence  {DIM}{}:{DIM:#} {}",
-            evidence.source, evidence.excerpt
+            evidence.source,
+            continued(&evidence.excerpt)
         )?;
     }
     if cause.evidence.len() > 5 {
@@ -178,9 +183,15 @@ fn write_cause(rank: usize, cause: &Cause, out: &mut dyn Write) -> io::Result<()
         writeln!(out, "    chain     {chain}")?;
     }
     if let Some(fix) = &cause.fix {
-        writeln!(out, "    fix       {fix}")?;
+        writeln!(out, "    fix       {}", continued(fix))?;
     }
     Ok(())
+}
+
+/// Multi-line text under a label (`    evidence  `, `    fix       `): every line after the
+/// first is indented past the label and behind a gutter.
+fn continued(text: &str) -> String {
+    text.lines().collect::<Vec<_>>().join("\n              │ ")
 }
 
 fn write_totals(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {

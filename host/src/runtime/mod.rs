@@ -1,12 +1,14 @@
 //! The plugin runtime: one wasmtime `Engine` per process, plugins compiled once (or loaded
 //! from the on-disk cache) and pre-linked into an `InstancePre`, and a fresh `Store` per
-//! step with its own deadline and memory cap.
+//! step with its own deadline and memory budget.
 //!
 //! A fresh Store per step is not only hygiene: a trapped instance cannot be re-entered, and
 //! steps must not see each other's memory. Instantiating from an `InstancePre` costs about
 //! 25 µs, so isolation is cheap.
 //!
-//! The runtime returns [`RunOutcome`]s; it renders nothing.
+//! The runtime returns [`RunOutcome`]s; it renders nothing. Every string in them that a
+//! plugin wrote (its report, its `info()`, its reasons, its panic message) has been through
+//! [`plugin_text`]: neutralised and bounded at this boundary, before anyone renders it.
 
 mod bound;
 mod cache;
@@ -21,8 +23,9 @@ use tokio::time::Instant;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline};
 
+pub use self::bound::{Layout, plugin_text};
 pub use self::cache::{CacheEvent, CompileCache};
-pub use self::limits::{BACKSTOP, EPOCH_TICK, MemoryCap};
+pub use self::limits::{BACKSTOP, EPOCH_TICK, MAX_INSTANCES, MAX_MEMORIES, MAX_TABLES, MemoryCap};
 use crate::hostfns::{NoEvents, StepEnv, StepState};
 use crate::report::model::StepReport;
 use crate::wit::{Check, CheckPre, PluginInfo, RunError};
@@ -161,22 +164,31 @@ impl Runtime {
         self.cache.as_ref()
     }
 
+    /// What the runtime has to tell the operator (a refused or tampered compile cache),
+    /// each message once; the caller shows them.
+    pub fn take_warnings(&self) -> Vec<String> {
+        self.cache
+            .as_ref()
+            .map(CompileCache::take_warnings)
+            .unwrap_or_default()
+    }
+
     /// Check, compile (or load from cache), pre-link a plugin, and ask for its `info()`.
     pub async fn load(&self, wasm: &[u8]) -> Result<Plugin, PluginError> {
         contract::check_bytes(wasm)?;
+        // Compile and link errors quote names the plugin chose (imports, exports, functions).
+        let invalid = |e: wasmtime::Error| {
+            PluginError::Invalid(plugin_text(&format!("{e:#}"), MAX_REASON, Layout::Flowed))
+        };
         let (component, cache_event) = match &self.cache {
             Some(cache) => cache.load_or_compile(&self.engine, wasm),
             None => Component::new(&self.engine, wasm).map(|c| (c, CacheEvent::Bypassed)),
         }
-        .map_err(|e| PluginError::Invalid(format!("{e:#}")))?;
+        .map_err(invalid)?;
         contract::check_component(&self.engine, &component)?;
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| PluginError::Invalid(format!("{e:#}")))?;
-        let pre =
-            CheckPre::new(instance_pre).map_err(|e| PluginError::Invalid(format!("{e:#}")))?;
-        let info = self.info(&pre).await?;
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(invalid)?;
+        let pre = CheckPre::new(instance_pre).map_err(invalid)?;
+        let info = bound::bound_info(self.info(&pre).await?);
         Ok(Plugin {
             pre,
             info,
@@ -199,12 +211,29 @@ impl Runtime {
         };
         let mut store = self.store(env, limits);
         let call = async {
-            let check = pre.instantiate_async(&mut store).await?;
-            check.call_info(&mut store).await
+            let check = pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(Failure::Instantiate)?;
+            check.call_info(&mut store).await.map_err(Failure::Call)
         };
         match tokio::time::timeout(INFO_TIMEOUT, call).await {
             Ok(Ok(info)) => Ok(info),
-            Ok(Err(error)) => Err(PluginError::Info(format!("{error:#}"))),
+            Ok(Err(failure)) => Err(PluginError::Info(
+                match classify_failure(&failure, store.data(), INFO_TIMEOUT) {
+                    RunOutcome::OutOfMemory { limit, asked } => format!(
+                        "exceeded its memory budget: asked to hold {} MiB across its memories \
+                         and tables, info() may use {} MiB",
+                        asked >> 20,
+                        limit >> 20
+                    ),
+                    RunOutcome::TimedOut(_) => "timed out".into(),
+                    RunOutcome::Trapped(why)
+                    | RunOutcome::Failed(why)
+                    | RunOutcome::InvalidParams(why) => why,
+                    RunOutcome::Completed(_) => "it failed".into(),
+                },
+            )),
             Err(_) => Err(PluginError::Info("timed out".into())),
         }
     }
@@ -220,15 +249,24 @@ impl Runtime {
         let deadline = env.deadline;
         let mut store = self.store(Arc::new(env), limits);
         let call = async {
-            let check = plugin.pre.instantiate_async(&mut store).await?;
-            check.call_run(&mut store, params_json).await
+            let check = plugin
+                .pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(Failure::Instantiate)?;
+            check
+                .call_run(&mut store, params_json)
+                .await
+                .map_err(Failure::Call)
         };
         let outcome = tokio::time::timeout_at(deadline, call).await;
+        store.data().report_dropped_log_lines();
+        let reason = |why: &str| plugin_text(why, MAX_REASON, Layout::Line);
         match outcome {
             Ok(Ok(Ok(report))) => RunOutcome::Completed(bound::bound(report)),
-            Ok(Ok(Err(RunError::InvalidParams(why)))) => RunOutcome::InvalidParams(why),
-            Ok(Ok(Err(RunError::Failed(why)))) => RunOutcome::Failed(why),
-            Ok(Err(error)) => classify_trap(&error, store.data(), limits.timeout),
+            Ok(Ok(Err(RunError::InvalidParams(why)))) => RunOutcome::InvalidParams(reason(&why)),
+            Ok(Ok(Err(RunError::Failed(why)))) => RunOutcome::Failed(reason(&why)),
+            Ok(Err(failure)) => classify_failure(&failure, store.data(), limits.timeout),
             Err(_) => RunOutcome::TimedOut(limits.timeout),
         }
     }
@@ -253,14 +291,42 @@ impl Runtime {
     }
 }
 
-/// Turn a trap into words an operator (or the plugin's author) can act on.
-fn classify_trap(error: &wasmtime::Error, state: &StepState, timeout: Duration) -> RunOutcome {
+/// Bytes kept of a reason a plugin gives (`run-error`), or of a trap message that quotes
+/// its stderr: one line of a report.
+const MAX_REASON: usize = 2 * 1024;
+
+/// Where a plugin call failed: instantiating it (before any of its code ran, so a resource
+/// limit: too many instances, memories or tables), or in its own code.
+enum Failure {
+    Instantiate(wasmtime::Error),
+    Call(wasmtime::Error),
+}
+
+/// Turn a failure into words an operator (or the plugin's author) can act on. The text
+/// quotes the plugin (its stderr, the names in a backtrace), so it is plugin text.
+fn classify_failure(failure: &Failure, state: &StepState, timeout: Duration) -> RunOutcome {
     if let Some(asked) = state.memory.refused {
         return RunOutcome::OutOfMemory {
             limit: state.memory.limit(),
             asked,
         };
     }
+    let error = match failure {
+        // A core start function is plugin code that can trap; anything else that stops an
+        // instantiation the linker already accepted is a resource limit.
+        Failure::Instantiate(error) if error.downcast_ref::<Trap>().is_none() => {
+            return RunOutcome::Trapped(plugin_text(
+                &format!(
+                    "the plugin could not be instantiated within the step's limits (a step \
+                     may create at most {MAX_INSTANCES} instances, {MAX_MEMORIES} memories and \
+                     {MAX_TABLES} tables): {error:#}"
+                ),
+                MAX_REASON,
+                Layout::Flowed,
+            ));
+        }
+        Failure::Instantiate(error) | Failure::Call(error) => error,
+    };
     let stderr = state.stderr_text();
     let what = match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => {
@@ -270,9 +336,10 @@ fn classify_trap(error: &wasmtime::Error, state: &StepState, timeout: Duration) 
         Some(trap) => format!("the plugin trapped: {trap}"),
         None => format!("the plugin failed: {error:#}"),
     };
-    if stderr.is_empty() {
-        RunOutcome::Trapped(what)
+    let text = if stderr.is_empty() {
+        what
     } else {
-        RunOutcome::Trapped(format!("{what}: {stderr}"))
-    }
+        format!("{what}: {stderr}")
+    };
+    RunOutcome::Trapped(plugin_text(&text, MAX_REASON, Layout::Flowed))
 }

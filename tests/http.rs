@@ -30,17 +30,24 @@ enum Answer {
     Redirect(u16),
 }
 
-/// What a server received: the bytes of every connection, in order.
+/// What a server received: each request head as it arrived, then whatever followed it on
+/// its connection.
 #[derive(Clone, Default)]
 struct Received(Arc<Mutex<Vec<Vec<u8>>>>);
 
 impl Received {
     /// Every request line (`METHOD TARGET HTTP/1.1`) that arrived, on any connection.
     fn request_lines(&self) -> Vec<String> {
-        let text = self.text();
-        text.split("\r\n")
-            .filter(|line| line.ends_with(" HTTP/1.1") || line.ends_with(" HTTP/1.0"))
-            .map(str::to_owned)
+        let connections = self.0.lock().unwrap();
+        connections
+            .iter()
+            .flat_map(|bytes| {
+                String::from_utf8_lossy(bytes)
+                    .split("\r\n")
+                    .filter(|line| line.ends_with(" HTTP/1.1") || line.ends_with(" HTTP/1.0"))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
@@ -51,7 +58,7 @@ impl Received {
             .iter()
             .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
             .collect::<Vec<_>>()
-            .join("\n--- next connection ---\n")
+            .join("\n---\n")
     }
 }
 
@@ -89,6 +96,9 @@ fn serve(mut stream: TcpStream, answer: Answer, log: &Received) {
             Ok(n) => bytes.extend_from_slice(&buffer[..n]),
         }
     }
+    // The request is recorded as soon as it has arrived (a hostile answer below may go on
+    // for seconds); whatever follows on the connection is recorded after the answer.
+    log.0.lock().unwrap().push(std::mem::take(&mut bytes));
     let within_budget = |sent: usize| sent < SERVER_MAX_BYTES && started.elapsed() < SERVER_BUDGET;
     match answer {
         Answer::Page => {

@@ -25,7 +25,6 @@ use crate::caps::Grant;
 use crate::runtime::MemoryCap;
 use crate::wit::HostError;
 
-pub use self::http::parse_url;
 pub use self::log::{LogLevel, truncate};
 
 /// Receives what plugins say while they run (log lines, progress); the runner decides how to

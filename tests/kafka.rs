@@ -201,6 +201,176 @@ fn zookeeper_health_follows_a_real_zookeeper_and_recognises_kraft() {
     assert_eq!(zk["findings"][0]["cause"], "zookeeper.down", "{zk}");
 }
 
+/// A port on 127.0.0.1 where nothing listens (bound, then released).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Serve `page` as a metrics page to every request, in the background; returns its URL.
+fn metrics_page(page: &str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    url
+}
+
+/// One broker-load step reading `url`, run against `bootstrap`.
+fn broker_load(bootstrap: &str, url: &str) -> serde_json::Value {
+    let outcome = run_steps(
+        &format!(
+            r#"Step(id: "load", plugin: "broker-load", with: {{ "metrics_url": "{url}" }},
+                    allow: (kafka: Read, http: ["{url}"]), timeout: "20s")"#
+        ),
+        &["--bootstrap", bootstrap, "--kafka-timeout", "2s"],
+    );
+    outcome.step("load")
+}
+
+/// What a JMX exporter with the jmx_exporter example Kafka rules serves, timestamps included.
+fn exporter_page(request_handler_idle: &str) -> String {
+    format!(
+        "# HELP kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent Attribute exposed for management kafka.server:name=RequestHandlerAvgIdlePercent,type=KafkaRequestHandlerPool,attribute=MeanRate\n\
+         # TYPE kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent gauge\n\
+         kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent {request_handler_idle} 1732870000000\n\
+         # TYPE kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent_count counter\n\
+         kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent_count 1.73287E10 1732870000000\n\
+         # TYPE kafka_network_socketserver_networkprocessoravgidlepercent gauge\n\
+         kafka_network_socketserver_networkprocessoravgidlepercent 0.71 1732870000000\n\
+         jvm_info{{runtime=\"OpenJDK Runtime Environment\",vendor=\"Eclipse \\\"Adoptium\\\"\",version=\"17.0.12+7\"}} 1.0\n"
+    )
+}
+
+#[test]
+fn broker_load_that_measured_nothing_is_skipped_not_passed() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    let no_idle_metrics = metrics_page(
+        "# TYPE jvm_memory_bytes_used gauge\njvm_memory_bytes_used{area=\"heap\"} 1.0E8\n",
+    );
+    let nothing_listens = format!("127.0.0.1:{}", closed_port());
+    for bootstrap in [nothing_listens.as_str(), lab.bootstrap.as_str()] {
+        let load = broker_load(bootstrap, &no_idle_metrics);
+        assert_eq!(load["status"], "skipped", "{bootstrap}: {load}");
+        let summary = load["summary"].as_str().unwrap();
+        assert!(
+            summary.starts_with("could not check broker load"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("has no idle ratio for the request handler (I/O) threads"),
+            "the reason is named: {summary}"
+        );
+        assert!(!summary.contains("no sign of overload"), "{summary}");
+    }
+}
+
+#[test]
+fn broker_load_reads_timestamped_pages_and_never_takes_nan_for_health() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    let overloaded = broker_load(&lab.bootstrap, &metrics_page(&exporter_page("0.05")));
+    assert_eq!(overloaded["status"], "fail", "{overloaded}");
+    let finding = &overloaded["findings"][0];
+    assert_eq!(finding["cause"], "broker.overloaded", "{finding}");
+    assert!(
+        finding["title"]
+            .as_str()
+            .unwrap()
+            .contains("request handler (I/O) threads are saturated: idle 0.05"),
+        "{finding}"
+    );
+    assert_eq!(overloaded["facts"]["idle.num.network.threads"], "0.71");
+
+    let healthy = broker_load(&lab.bootstrap, &metrics_page(&exporter_page("0.93")));
+    assert_eq!(healthy["status"], "pass", "{healthy}");
+    assert!(
+        healthy["summary"].as_str().unwrap().contains(
+            "measured: request handler (I/O) threads idle 0.93, network processor threads idle 0.71"
+        ),
+        "{healthy}"
+    );
+
+    for unreadable in ["NaN", "+Inf"] {
+        let load = broker_load(&lab.bootstrap, &metrics_page(&exporter_page(unreadable)));
+        assert_ne!(load["status"], "pass", "{unreadable}: {load}");
+        assert!(
+            load["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["id"] == "metrics.unreadable"
+                    && f["title"].as_str().unwrap().contains("could not be read")),
+            "{unreadable}: {load}"
+        );
+        assert!(
+            load["facts"].get("idle.num.io.threads").is_none(),
+            "{unreadable}: {load}"
+        );
+    }
+}
+
+#[test]
+fn zookeeper_step_says_what_it_checked_or_that_it_could_not() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    let zookeeper_port = closed_port();
+    let steps = format!(
+        r#"Step(id: "kraft", plugin: "zookeeper-health", allow: (kafka: Read), timeout: "15s"),
+           Step(id: "ungranted", plugin: "zookeeper-health",
+                with: {{ "connect": "127.0.0.1:{zookeeper_port}" }}, timeout: "15s")"#
+    );
+    let up = run_steps(&steps, &["--bootstrap", &lab.bootstrap]);
+    let kraft = up.step("kraft");
+    assert_eq!(kraft["status"], "pass", "{kraft}");
+    let summary = kraft["summary"].as_str().unwrap();
+    assert!(summary.contains("KRaft mode"), "{summary}");
+    assert!(
+        summary.contains("checked: the metadata quorum answers, leader 100, voters 100"),
+        "a pass names what it checked: {summary}"
+    );
+    let ungranted = up.step("ungranted");
+    assert_eq!(ungranted["status"], "skipped", "{ungranted}");
+    assert!(
+        ungranted["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("could not check ZooKeeper: 127.0.0.1:"),
+        "{ungranted}"
+    );
+
+    let nothing_listens = format!("127.0.0.1:{}", closed_port());
+    let down = run_steps(
+        &steps,
+        &["--bootstrap", &nothing_listens, "--kafka-timeout", "2s"],
+    );
+    for id in ["kraft", "ungranted"] {
+        let step = down.step(id);
+        assert_eq!(step["status"], "skipped", "{id}: {step}");
+        assert!(
+            step["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("could not check ZooKeeper"),
+            "{id}: {step}"
+        );
+    }
+}
+
 #[test]
 fn the_kafka_interface_answers_from_the_real_cluster_and_withholds_secrets() {
     let scenario = Lab::exclusive();

@@ -16,6 +16,8 @@ use std::ops::RangeInclusive;
 
 pub use self::files::{FileDenied, FileRule, Granted, Withheld};
 
+use crate::http_url::HttpUrl;
+
 /// Everything one step is allowed to do, after `{{input}}` substitution.
 #[derive(Debug, Clone, Default)]
 pub struct Grant {
@@ -29,8 +31,9 @@ pub struct Grant {
     pub sys: bool,
     /// What the step may do with the run's Kafka connection.
     pub kafka: Option<KafkaAccess>,
-    /// URL prefixes the step may GET (`http://host:port/path`).
-    pub http: Vec<String>,
+    /// URLs the step may GET, each covering its path and what lies below it
+    /// (`http://host:port/path`, see [`HttpUrl::covers`]).
+    pub http: Vec<HttpUrl>,
     /// Command lines the step may run, word for word (remediation steps only).
     pub exec: Vec<Vec<String>>,
 }
@@ -211,30 +214,17 @@ impl Grant {
         }
     }
 
-    /// May the step GET `url`? Scheme, host and port must match a granted prefix exactly;
-    /// the path must start with the prefix's path.
-    pub fn check_http(&self, url: &str) -> Result<(), String> {
-        let allowed = self.http.iter().any(|prefix| {
-            let authority_end = |u: &str| {
-                u.strip_prefix("http://")
-                    .map_or(0, |r| 7 + r.find('/').unwrap_or(r.len()))
-            };
-            let (granted_authority, requested_authority) =
-                (&prefix[..authority_end(prefix)], &url[..authority_end(url)]);
-            granted_authority.eq_ignore_ascii_case(requested_authority)
-                && url.starts_with(prefix.as_str())
-        });
-        if allowed {
+    /// May the step GET `url`? Scheme, host and port must equal a grant's, and the grant's
+    /// path segments must be a prefix of the URL's (both normalised by [`HttpUrl`]).
+    pub fn check_http(&self, url: &HttpUrl) -> Result<(), String> {
+        if self.http.iter().any(|grant| grant.covers(url)) {
             return Ok(());
         }
-        let granted = if self.http.is_empty() {
-            "it has no http grant".to_owned()
-        } else {
-            format!("granted: {}", self.http.join(", "))
-        };
         Err(format!(
-            "GET {url} is not granted to this step ({granted}); to allow it, add \"{url}\" to \
-             the step's `allow: (http: [...])`"
+            "GET {url} is not granted to this step ({}); to allow it, add \"{}\" to the \
+             step's `allow: (http: [...])`",
+            self.describe_http(),
+            url.as_grant()
         ))
     }
 
@@ -350,6 +340,14 @@ impl Grant {
         format!("granted: {}", rules.join(", "))
     }
 
+    fn describe_http(&self) -> String {
+        if self.http.is_empty() {
+            return "it has no http grant".into();
+        }
+        let grants: Vec<String> = self.http.iter().map(ToString::to_string).collect();
+        format!("granted: {}", grants.join(", "))
+    }
+
     fn describe_files(&self) -> String {
         if self.files.is_empty() {
             return "it has no file grant".into();
@@ -409,29 +407,37 @@ mod tests {
     }
 
     #[test]
-    fn http_grants_match_authority_exactly_and_path_by_prefix() {
+    fn http_grants_match_target_exactly_and_path_by_whole_segments() {
         let grant = Grant {
-            http: vec!["http://broker-1:7071/metrics".into()],
+            http: vec![HttpUrl::parse_grant("http://broker-1:7071/metrics").unwrap()],
             ..Grant::default()
         };
-        assert!(grant.check_http("http://broker-1:7071/metrics").is_ok());
+        let check = |url: &str| {
+            HttpUrl::parse(url)
+                .map_err(|e| e.to_string())
+                .and_then(|url| grant.check_http(&url))
+        };
+        assert!(check("http://broker-1:7071/metrics").is_ok());
+        assert!(check("http://broker-1:7071/metrics?name[]=x").is_ok());
+        assert!(check("http://broker-1:7071/metrics/jvm").is_ok());
+        assert!(check("http://broker-1:7071/admin").is_err());
+        assert!(check("http://broker-1:7071/metricsX").is_err());
+        assert!(check("http://broker-1:7071/metrics/../admin").is_err());
+        assert!(check("http://broker-1:7071.evil/metrics").is_err());
+        let denied = check("http://other:7071/metrics?x=1").unwrap_err();
         assert!(
-            grant
-                .check_http("http://broker-1:7071/metrics?name[]=x")
-                .is_ok()
+            denied.contains("(granted: http://broker-1:7071/metrics)"),
+            "{denied}"
         );
-        assert!(grant.check_http("http://broker-1:7071/admin").is_err());
-        assert!(grant.check_http("http://broker-1:70710/metrics").is_err());
         assert!(
-            grant
-                .check_http("http://broker-1:7071.evil/metrics")
-                .is_err()
+            denied.contains("add \"http://other:7071/metrics\" to the step's `allow: (http"),
+            "{denied}"
         );
         assert!(
-            grant
-                .check_http("http://other:7071/metrics")
+            Grant::default()
+                .check_http(&HttpUrl::parse("http://b/m").unwrap())
                 .unwrap_err()
-                .contains("allow: (http")
+                .contains("it has no http grant")
         );
     }
 

@@ -10,6 +10,7 @@
 //! - [`runtime`]: the wasmtime engine, the compiled-component cache, per-step Stores with
 //!   deadlines and memory caps. Returns results; renders nothing.
 //! - [`caps`]: what a step is granted. `caps` decides; host functions enforce.
+//! - [`http_url`]: the one validated, normalised URL type of the `http` capability.
 //! - [`hostfns`]: the host side of each WIT interface, one file per interface.
 //! - [`kafka`]: the run's Kafka clients (librdkafka, plus a small wire-protocol client).
 //! - [`scan`]: the host-side multi-pattern line scanner behind `files.grep`.
@@ -22,6 +23,7 @@ pub mod caps;
 pub mod cli;
 pub mod exit;
 pub mod hostfns;
+pub mod http_url;
 pub mod kafka;
 pub mod playbook;
 pub mod plugins;

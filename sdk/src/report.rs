@@ -64,13 +64,28 @@ impl Report {
     }
 
     /// Add a finding in place (for loops).
+    ///
+    /// A warning or failure raises the status; an `info` finding leaves it as it is. (It
+    /// used to imply `pass`, so a report set to `skipped` — "could not check" — turned into a
+    /// PASS as soon as it noted why it could not check: issue 7, "ZooKeeper was not checked"
+    /// reported as passed.)
+    ///
+    /// ```
+    /// use triage_sdk::{Finding, Report, Status};
+    /// let report = Report::new("could not check")
+    ///     .status(Status::Skipped)
+    ///     .finding(Finding::info("x.unchecked", "no connect string"));
+    /// assert_eq!(report.status, Status::Skipped);
+    /// ```
     pub fn push(&mut self, finding: Finding) {
         let implied = match finding.severity {
-            Severity::Info => Status::Pass,
-            Severity::Warn => Status::Warn,
-            Severity::Fail => Status::Fail,
+            Severity::Info => None,
+            Severity::Warn => Some(Status::Warn),
+            Severity::Fail => Some(Status::Fail),
         };
-        if status_rank(implied) > status_rank(self.status) {
+        if let Some(implied) = implied
+            && status_rank(implied) > status_rank(self.status)
+        {
             self.status = implied;
         }
         self.findings.push(finding);

@@ -1,16 +1,30 @@
 //! `http`: GET of a granted URL, for metrics pages (a Prometheus JMX exporter on a broker).
 //!
-//! Deliberately small: plain HTTP/1.1 with `Connection: close`, bounded body, chunked
-//! transfer decoded. A metrics scrape needs nothing more, and a full client would bring TLS
-//! and redirects that the grant model would then have to police.
+//! The URL is parsed once into an [`HttpUrl`] (control characters, encoded slashes and dots
+//! refused, dot segments resolved), checked against the grant, and that same parsed URL is
+//! what the client requests: the wire never sees text the grant did not see. Requests go
+//! through `reqwest` (hyper underneath), which frames requests and parses responses — chunk
+//! sizes, header limits — as a maintained HTTP/1.1 implementation does; issue 7 found a
+//! request line built by concatenation (CR/LF smuggled a second request) and a hand-written
+//! chunk decoder that panicked on a chunk size of `ffffffffffffffff`.
+//!
+//! What the client may do is kept to what the grant can police:
+//! - no redirects: a 3xx is returned to the plugin as it is, so the only target ever
+//!   contacted is the granted one (a plugin that wants to follow one asks again, and that
+//!   URL is checked like any other);
+//! - no proxy, whatever the environment says (a proxy would be a second, ungranted target);
+//! - no connection reuse between calls, so nothing carries over from one step to the next;
+//! - the body read up to the plugin's cap (at most [`MAX_BODY_BYTES`]) and then dropped;
+//! - the whole exchange, headers and body, within the plugin's timeout (at most
+//!   [`MAX_TIMEOUT`]) and the step's deadline. hyper refuses a response head over its limit
+//!   (about 400 KiB), so endless headers end as an error too.
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::{StepState, before};
+use crate::http_url::HttpUrl;
 use crate::wit::HostError;
 use crate::wit::triage::plugin::http::{Host, Response};
 
@@ -19,44 +33,6 @@ const MAX_BODY_BYTES: u32 = 16 << 20;
 /// Longest a GET may take, whatever the plugin asks.
 const MAX_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The parts of an `http://` URL a GET needs.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Url {
-    /// Host name or address.
-    pub host: String,
-    /// Port (80 by default).
-    pub port: u16,
-    /// Path and query, starting with `/`.
-    pub target: String,
-}
-
-/// Parse `http://host[:port][/path][?query]`.
-pub fn parse_url(url: &str) -> Result<Url, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("`{url}`: only http:// URLs are supported"))?;
-    let (authority, target) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => (
-            host.trim_start_matches('[').trim_end_matches(']'),
-            port.parse()
-                .map_err(|_| format!("`{url}`: `{port}` is not a port"))?,
-        ),
-        _ => (authority, 80),
-    };
-    if host.is_empty() {
-        return Err(format!("`{url}` has no host"));
-    }
-    Ok(Url {
-        host: host.to_owned(),
-        port,
-        target: target.to_owned(),
-    })
-}
-
 impl Host for StepState {
     async fn get(
         &mut self,
@@ -64,131 +40,85 @@ impl Host for StepState {
         max_bytes: u32,
         timeout_ms: u32,
     ) -> Result<Response, HostError> {
-        self.env.grant.check_http(&url).map_err(HostError::Denied)?;
-        let parsed = parse_url(&url).map_err(HostError::Invalid)?;
+        let written = url;
+        let url = HttpUrl::parse(&written).map_err(|e| HostError::Invalid(e.to_string()))?;
+        self.env.grant.check_http(&url).map_err(|why| {
+            // Name what the plugin wrote when normalising changed it (`/metrics/../admin`).
+            if written == url.as_url().as_str() {
+                HostError::Denied(why)
+            } else {
+                HostError::Denied(format!("{why} (the plugin asked for `{written}`)"))
+            }
+        })?;
         let limit = max_bytes.clamp(1, MAX_BODY_BYTES) as usize;
-        let timeout = Duration::from_millis(timeout_ms.into()).min(MAX_TIMEOUT);
+        let timeout =
+            Duration::from_millis(timeout_ms.into()).clamp(Duration::from_millis(1), MAX_TIMEOUT);
         before(self.deadline(), async move {
-            tokio::time::timeout(timeout, fetch(&parsed, limit))
+            tokio::time::timeout(timeout, fetch(&url, limit, timeout))
                 .await
                 .map_err(|_| {
                     HostError::Unavailable(format!("{url}: no complete answer within {timeout:?}"))
                 })?
-                .map_err(|e| HostError::Unavailable(format!("{url}: {e}")))
+                .map_err(|e| HostError::Unavailable(format!("{url}: {}", chain(&e))))
         })
         .await
     }
 }
 
-async fn fetch(url: &Url, limit: usize) -> std::io::Result<Response> {
+/// GET `url`, reading at most `limit` bytes of body.
+async fn fetch(url: &HttpUrl, limit: usize, timeout: Duration) -> Result<Response, reqwest::Error> {
     let started = Instant::now();
-    let mut stream = TcpStream::connect((url.host.as_str(), url.port)).await?;
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}:{}\r\nUser-Agent: triage\r\nAccept: text/plain, */*\r\nConnection: close\r\n\r\n",
-        url.target, url.host, url.port
-    );
-    stream.write_all(request.as_bytes()).await?;
-    // Read the head plus at most `limit` bytes of body (and a little slack for chunk framing).
-    let mut raw = Vec::new();
-    let cap = limit + 64 * 1024;
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .user_agent(concat!("triage/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let mut response = client
+        .get(url.as_url().clone())
+        .header(reqwest::header::ACCEPT, "text/plain, */*")
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut body = Vec::new();
+    let mut truncated = false;
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            truncated = true;
             break;
         }
-        raw.extend_from_slice(&chunk[..n]);
-        if raw.len() >= cap {
-            break;
-        }
+        body.extend_from_slice(&chunk);
     }
-    let head_end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("not an HTTP response (no header end)"))?;
-    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
-    let mut lines = head.lines();
-    let status: u16 = lines
-        .next()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other("not an HTTP response (no status line)"))?;
-    let header = |name: &str| {
-        head.lines()
-            .skip(1)
-            .find_map(|l| {
-                l.split_once(':')
-                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-            })
-            .map(|(_, v)| v.trim().to_owned())
-    };
-    let mut body = raw[head_end + 4..].to_vec();
-    if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        body = dechunk(&body);
-    }
-    let truncated = body.len() > limit || raw.len() >= cap;
-    body.truncate(limit);
     Ok(Response {
         status,
-        content_type: header("content-type"),
+        content_type,
         body: String::from_utf8_lossy(&body).into_owned(),
         truncated,
         latency_us: started.elapsed().as_micros() as u64,
     })
 }
 
-/// Decode `Transfer-Encoding: chunked`, keeping what arrived of a cut-off body.
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size_text = String::from_utf8_lossy(&data[..line_end]);
-        let Ok(size) = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-        else {
-            break;
-        };
-        if size == 0 {
-            break;
+/// An error with its causes, `outer: inner: innermost` (reqwest's own text is only the
+/// outermost, "error sending request").
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
         }
-        let start = line_end + 2;
-        let end = (start + size).min(data.len());
-        out.extend_from_slice(&data[start..end]);
-        if end + 2 > data.len() {
-            break;
-        }
-        data = &data[end + 2..];
+        source = cause.source();
     }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_parse_with_default_port_and_path() {
-        assert_eq!(
-            parse_url("http://broker-1:7071/metrics?name=x").unwrap(),
-            Url {
-                host: "broker-1".into(),
-                port: 7071,
-                target: "/metrics?name=x".into()
-            }
-        );
-        assert_eq!(parse_url("http://b").unwrap().port, 80);
-        assert!(
-            parse_url("https://b/metrics")
-                .unwrap_err()
-                .contains("only http://")
-        );
-        assert!(parse_url("http://b:x/").is_err());
-    }
-
-    #[test]
-    fn chunked_bodies_are_decoded() {
-        assert_eq!(
-            dechunk(b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
-            b"hello world"
-        );
-        assert_eq!(dechunk(b"5\r\nhel"), b"hel");
-    }
+    text
 }

@@ -26,7 +26,6 @@ use crate::runtime::MemoryCap;
 use crate::wit::HostError;
 
 pub use self::exec::{CommandError, CommandOutput, MAX_OUTPUT, run_command};
-pub use self::http::parse_url;
 pub use self::kafka::topic_config_value;
 pub use self::log::{LogLevel, truncate};
 

@@ -11,6 +11,7 @@ use super::problem::{PlaybookError, Problem};
 use super::template::expand;
 use super::validate::{closest, dependencies, inputs_used, parse_memory, parse_timeout};
 use crate::caps::{FileRule, Grant, KafkaAccess, NetRule};
+use crate::http_url::HttpUrl;
 
 /// Default wall-clock budget of a step.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -217,8 +218,20 @@ pub fn plan(
             }
             for entry in &step.allow.http {
                 let expanded = expand(&entry.value, values).unwrap_or_default();
-                if !expanded.trim().is_empty() {
-                    grant.http.push(expanded.trim().to_owned());
+                // An optional input left empty grants nothing (rather than everything).
+                if expanded.trim().is_empty() {
+                    continue;
+                }
+                match HttpUrl::parse_grant(expanded.trim()) {
+                    Ok(url) => grant.http.push(url),
+                    Err(error) => problems.push(
+                        Problem::new(
+                            format!("invalid http grant: {error}"),
+                            entry.source_span(),
+                            "this grant, once substituted",
+                        )
+                        .help("write a URL such as \"http://broker-1:7071/metrics\""),
+                    ),
                 }
             }
             for (key, value) in &step.with {

@@ -430,7 +430,7 @@ fn check_grants(step: &Step, problems: &mut Vec<Problem>) {
     }
     for entry in &step.allow.http {
         if placeholders(&entry.value).is_empty()
-            && let Err(why) = crate::hostfns::parse_url(&entry.value)
+            && let Err(why) = crate::http_url::HttpUrl::parse_grant(&entry.value)
         {
             problems.push(
                 Problem::new(
@@ -438,7 +438,7 @@ fn check_grants(step: &Step, problems: &mut Vec<Problem>) {
                     entry.source_span(),
                     "this grant",
                 )
-                .help("write a URL prefix such as \"http://broker-1:7071/metrics\""),
+                .help("write a URL such as \"http://broker-1:7071/metrics\": it grants that path and what lies below it"),
             );
         }
     }

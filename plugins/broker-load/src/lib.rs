@@ -1,20 +1,31 @@
 //! `broker-load`: is a broker too busy to answer the producer in time?
 //!
-//! - Always: the brokers' `num.io.threads` and `num.network.threads` (describe-configs).
+//! - Always: the brokers' `num.io.threads` and `num.network.threads` (describe-configs),
+//!   to name the setting to raise. Settings are context, not a load measurement.
 //! - With `metrics_url` (a Prometheus JMX-exporter page, `http` grant): Kafka's own
 //!   saturation gauges, `RequestHandlerAvgIdlePercent` (I/O threads) and
 //!   `NetworkProcessorAvgIdlePercent` (network threads), against Kafka's guidance that idle
 //!   should stay above 0.3; the finding names the saturated pool and the setting to raise.
+//!   The page is parsed per the exposition format ([`exposition`]); which names carry the
+//!   ratios is in [`idle`].
 //! - With `on_broker_host: true` (`sys` grant): CPU, memory, load per core, and the disk
 //!   holding `log_dir`.
+//!
+//! **No PASS without evidence** (issue 7: this step passed, "no sign of overload", with no
+//! reachable cluster and a metrics page that had no idle metrics): the summary lists what
+//! was measured and what could not be, and a run that measured nothing ends `skipped` with
+//! the reasons. A metrics page that was asked for but could not be read is a warning.
 //!
 //! Params: `metrics_url`, `on_broker_host` (default false), `log_dir`, `min_idle` (default
 //! 0.3), `max_load_per_core` (default 1.5).
 
+mod exposition;
+mod idle;
+
 use serde::Deserialize;
 use triage_sdk::kafka::{self, ConfigResource, ResourceKind};
 use triage_sdk::{
-    Check, Finding, HostError, PluginInfo, Report, RunError, cause, export_check, http, sys,
+    Check, Finding, HostError, PluginInfo, Report, RunError, Status, cause, export_check, http, sys,
 };
 
 #[derive(Deserialize)]
@@ -59,28 +70,14 @@ fn default_max_load() -> f64 {
     1.5
 }
 
-/// A thread pool whose idle ratio Kafka reports.
-struct Pool {
-    /// Substring of the exporter's metric name (lower case).
-    metric: &'static str,
-    /// How operators call it.
-    name: &'static str,
-    /// The broker setting that sizes it.
-    setting: &'static str,
+/// What a run measured and what it could not, for the summary and the verdict.
+#[derive(Default)]
+struct Coverage {
+    /// Measurements made ("request handler idle 0.82").
+    measured: Vec<String>,
+    /// What could not be measured, each with its reason.
+    unmeasured: Vec<String>,
 }
-
-const POOLS: [Pool; 2] = [
-    Pool {
-        metric: "requesthandleravgidlepercent",
-        name: "request handler (I/O) threads",
-        setting: "num.io.threads",
-    },
-    Pool {
-        metric: "networkprocessoravgidlepercent",
-        name: "network processor threads",
-        setting: "num.network.threads",
-    },
-];
 
 struct BrokerLoad;
 
@@ -104,6 +101,7 @@ impl Check for BrokerLoad {
 
     fn run(params: Params) -> Result<Report, RunError> {
         let mut report = Report::new("");
+        let mut coverage = Coverage::default();
         let broker = broker_settings(&mut report);
         let threads = broker.threads;
         // The disk to watch: the given directory, else the broker's first log.dirs entry.
@@ -117,12 +115,22 @@ impl Check for BrokerLoad {
                     .and_then(|d| d.split(',').next().map(str::to_owned))
             });
         let cores = if params.on_broker_host {
-            check_host(&params, log_dir.as_deref(), &mut report)
+            check_host(&params, log_dir.as_deref(), &mut report, &mut coverage)
         } else {
+            coverage
+                .unmeasured
+                .push("host CPU, memory and disk (on_broker_host is false)".into());
             None
         };
-        if let Some(url) = params.metrics_url.as_deref().filter(|u| !u.is_empty()) {
-            check_metrics(url, params.min_idle, &threads, &mut report);
+        match params
+            .metrics_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
+            Some(url) => check_metrics(url, params.min_idle, &threads, &mut report, &mut coverage),
+            None => coverage
+                .unmeasured
+                .push("thread-pool idle ratios (no metrics_url given)".into()),
         }
         if let (Some(cores), Some((io, network))) = (cores, threads) {
             report.push_fact("cores", cores);
@@ -139,36 +147,69 @@ impl Check for BrokerLoad {
                 );
             }
         }
-        let summary = match report
-            .findings
-            .iter()
-            .filter(|f| f.severity != triage_sdk::Severity::Info)
-            .count()
-        {
-            0 => "no sign of overload".to_owned(),
-            n => format!("{n} sign{} of overload", if n == 1 { "" } else { "s" }),
-        };
-        Ok(report.summary(summary))
+        Ok(verdict(report, &coverage, broker.unavailable.as_deref()))
     }
 }
 
 export_check!(BrokerLoad);
+
+/// The summary and status from what was found and what was measured: nothing measured is
+/// `skipped` with the reasons, never a pass.
+fn verdict(report: Report, coverage: &Coverage, settings_unavailable: Option<&str>) -> Report {
+    let mut unmeasured = coverage.unmeasured.clone();
+    if let Some(why) = settings_unavailable {
+        unmeasured.push(format!("thread-pool settings ({why})"));
+    }
+    let not_measured = if unmeasured.is_empty() {
+        String::new()
+    } else {
+        format!("; not measured: {}", unmeasured.join("; "))
+    };
+    if coverage.measured.is_empty() {
+        return report
+            .status(Status::Skipped)
+            .summary(format!("could not check broker load{not_measured}"));
+    }
+    // Signs of overload are the findings with a cause; a warning that something could not
+    // be read is not one.
+    let signs = report
+        .findings
+        .iter()
+        .filter(|f| f.cause.is_some() && f.severity != triage_sdk::Severity::Info)
+        .count();
+    let verdict = match signs {
+        0 => "no sign of overload".to_owned(),
+        n => format!("{n} sign{} of overload", if n == 1 { "" } else { "s" }),
+    };
+    let summary = format!(
+        "{verdict} (measured: {}{not_measured})",
+        coverage.measured.join(", ")
+    );
+    report.summary(summary)
+}
 
 /// The first live broker's thread pools and log directories.
 #[derive(Default)]
 struct BrokerSettings {
     threads: Option<(u32, u32)>,
     log_dirs: Option<String>,
+    /// Why the settings could not be read, if they could not.
+    unavailable: Option<String>,
 }
 
 /// `num.io.threads`, `num.network.threads` and `log.dirs` of the first live broker, in one
 /// describe-configs call.
 fn broker_settings(report: &mut Report) -> BrokerSettings {
-    let Some(broker) = kafka::metadata(&[])
-        .ok()
-        .and_then(|c| c.brokers.first().map(|b| b.id))
-    else {
-        return BrokerSettings::default();
+    let unavailable = |why: String| BrokerSettings {
+        unavailable: Some(why),
+        ..BrokerSettings::default()
+    };
+    let broker = match kafka::metadata(&[]) {
+        Ok(cluster) => match cluster.brokers.first() {
+            Some(broker) => broker.id,
+            None => return unavailable("the cluster lists no broker".into()),
+        },
+        Err(error) => return unavailable(format!("kafka.metadata {}", error.reason())),
     };
     let resource = ConfigResource {
         kind: ResourceKind::Broker,
@@ -182,11 +223,12 @@ fn broker_settings(report: &mut Report) -> BrokerSettings {
     ]
     .map(str::to_owned)
     .to_vec();
-    let Some(entries) = kafka::describe_configs(&[resource], &keys)
-        .ok()
-        .and_then(|r| r.into_iter().next())
-    else {
-        return BrokerSettings::default();
+    let entries = match kafka::describe_configs(&[resource], &keys) {
+        Ok(resources) => match resources.into_iter().next() {
+            Some(entries) => entries,
+            None => return unavailable(format!("broker {broker} returned no configs")),
+        },
+        Err(error) => return unavailable(format!("kafka.describe-configs {}", error.reason())),
     };
     let value = |key: &str| {
         entries
@@ -204,25 +246,41 @@ fn broker_settings(report: &mut Report) -> BrokerSettings {
     BrokerSettings {
         threads,
         log_dirs: value("log.dirs").or_else(|| value("log.dir")),
+        unavailable: None,
     }
 }
 
 /// CPU, memory, load and disk of this (broker) host; returns the core count.
-fn check_host(params: &Params, log_dir: Option<&str>, report: &mut Report) -> Option<u32> {
+fn check_host(
+    params: &Params,
+    log_dir: Option<&str>,
+    report: &mut Report,
+    coverage: &mut Coverage,
+) -> Option<u32> {
     let cpu = match sys::cpu_stats() {
         Ok(cpu) => cpu,
         Err(error) => {
             report.push(
                 Finding::info("host.unchecked", "Host statistics unavailable")
-                    .evidence("sys", error.reason()),
+                    .evidence("sys.cpu-stats", error.reason()),
             );
+            coverage
+                .unmeasured
+                .push(format!("host statistics ({})", error.reason()));
             return None;
         }
     };
     report.push_fact("cpu_percent", format!("{:.0}", cpu.usage_percent));
+    coverage.measured.push(format!(
+        "CPU {:.0}% on {} cores",
+        cpu.usage_percent, cpu.cores
+    ));
     if let Ok(load) = sys::load_average() {
         let per_core = load.one / f64::from(cpu.cores.max(1));
         report.push_fact("load_per_core", format!("{per_core:.2}"));
+        coverage
+            .measured
+            .push(format!("load {per_core:.2} per core"));
         if per_core > params.max_load_per_core {
             report.push(
                 Finding::warn("host.load", format!("Load average {:.1} on {} cores ({per_core:.1} per core)", load.one, cpu.cores))
@@ -236,6 +294,9 @@ fn check_host(params: &Params, log_dir: Option<&str>, report: &mut Report) -> Op
         && memory.total_bytes > 0
     {
         let available = memory.available_bytes as f64 / memory.total_bytes as f64;
+        coverage
+            .measured
+            .push(format!("{:.0}% of memory available", available * 100.0));
         if available < 0.05 {
             report.push(
                 Finding::warn("host.memory", format!("Only {:.0}% of memory available", available * 100.0))
@@ -250,6 +311,9 @@ fn check_host(params: &Params, log_dir: Option<&str>, report: &mut Report) -> Op
             Ok(disk) if disk.total_bytes > 0 => {
                 let free = disk.available_bytes as f64 / disk.total_bytes as f64;
                 report.push_fact("log_dir_free_percent", format!("{:.0}", free * 100.0));
+                coverage
+                    .measured
+                    .push(format!("{dir} {:.0}% free", free * 100.0));
                 if free < 0.10 {
                     let finding = if free < 0.02 {
                         Finding::fail("disk.full", format!("{dir} is full"))
@@ -264,54 +328,92 @@ fn check_host(params: &Params, log_dir: Option<&str>, report: &mut Report) -> Op
                     );
                 }
             }
-            Ok(_) => {}
-            Err(error) => report.push(
-                Finding::info("disk.unchecked", format!("{dir}: disk usage unavailable"))
-                    .evidence("sys.disk-usage-of", error.reason()),
-            ),
+            Ok(_) => coverage
+                .unmeasured
+                .push(format!("disk of {dir} (it reports a size of 0)")),
+            Err(error) => {
+                coverage
+                    .unmeasured
+                    .push(format!("disk of {dir} ({})", error.reason()));
+                report.push(
+                    Finding::info("disk.unchecked", format!("{dir}: disk usage unavailable"))
+                        .evidence("sys.disk-usage-of", error.reason()),
+                )
+            }
         }
     }
     Some(cpu.cores)
 }
 
 /// Read the metrics page and judge each pool's idle ratio.
-fn check_metrics(url: &str, min_idle: f64, threads: &Option<(u32, u32)>, report: &mut Report) {
+fn check_metrics(
+    url: &str,
+    min_idle: f64,
+    threads: &Option<(u32, u32)>,
+    report: &mut Report,
+    coverage: &mut Coverage,
+) {
+    let unreadable = |report: &mut Report, coverage: &mut Coverage, title: String, why: String| {
+        coverage
+            .unmeasured
+            .push(format!("thread-pool idle ratios ({title})"));
+        report.push(
+            Finding::warn("metrics.unreadable", title)
+                .evidence(format!("http.get {url}"), why)
+                .fix(
+                    "Check the JMX exporter agent on the broker, its port, and that its rules \
+                     export kafka.server:type=KafkaRequestHandlerPool,name=RequestHandlerAvgIdlePercent \
+                     and kafka.network:type=SocketServer,name=NetworkProcessorAvgIdlePercent \
+                     (the exporter's example Kafka config does).",
+                ),
+        );
+    };
     let page = match http::get(url, 8 << 20, 5_000) {
         Ok(page) if page.status == 200 => page,
         Ok(page) => {
-            report.push(
-                Finding::warn(
-                    "metrics.unavailable",
-                    format!("{url} answered HTTP {}", page.status),
-                )
-                .evidence("http.get", url),
-            );
-            return;
+            let title = format!("{url} answered HTTP {}", page.status);
+            return unreadable(report, coverage, title, format!("HTTP {}", page.status));
         }
-        Err(HostError::Denied(why)) => {
-            report.push(
-                Finding::warn("metrics.denied", "The metrics page is not granted")
-                    .evidence("http.get", why),
-            );
-            return;
+        Err(error @ HostError::Denied(_)) => {
+            let title = "the metrics page is not granted to this step".to_owned();
+            return unreadable(report, coverage, title, error.reason());
         }
         Err(error) => {
-            report.push(
-                Finding::warn(
-                    "metrics.unavailable",
-                    format!("The metrics page {url} could not be read"),
-                )
-                .evidence("http.get", error.reason())
-                .fix("Check the JMX exporter agent on the broker (and its port)."),
-            );
-            return;
+            let title = format!("the metrics page {url} could not be read");
+            return unreadable(report, coverage, title, error.reason());
         }
     };
-    for (index, pool) in POOLS.iter().enumerate() {
-        let Some((metric, idle)) = idle_ratio(&page.body, pool.metric) else {
-            continue;
+    if page.truncated {
+        let title = format!("{url} is larger than 8 MiB");
+        return unreadable(report, coverage, title, "the body was cut at 8 MiB".into());
+    }
+    let exposition = exposition::parse(&page.body);
+    for (index, pool) in idle::POOLS.iter().enumerate() {
+        let (idle, attribute, sample) = match pool.read(&exposition) {
+            idle::Reading::Idle {
+                idle,
+                attribute,
+                sample,
+            } => (idle, attribute, sample),
+            idle::Reading::Unreadable(why) => {
+                let title = format!("the {} idle ratio on {url} could not be read", pool.name);
+                unreadable(report, coverage, title, why);
+                continue;
+            }
+            idle::Reading::Absent => {
+                let title = format!("{url} has no idle ratio for the {}", pool.name);
+                let why = format!(
+                    "{} samples on the page, none of them the pool's idle metric",
+                    exposition.samples.len()
+                );
+                unreadable(report, coverage, title, why);
+                continue;
+            }
         };
         report.push_fact(format!("idle.{}", pool.setting), format!("{idle:.2}"));
+        coverage
+            .measured
+            .push(format!("{} idle {idle:.2}", pool.name));
         if idle >= min_idle {
             continue;
         }
@@ -323,10 +425,13 @@ fn check_metrics(url: &str, min_idle: f64, threads: &Option<(u32, u32)>, report:
                 format!("The broker's {} are saturated: idle {idle:.2}, below Kafka's guidance of {min_idle}", pool.name),
             )
             .cause(cause::BROKER_OVERLOADED)
-            .evidence(format!("http.get {url}"), metric)
+            .evidence(
+                format!("http.get {url} line {}", sample.line),
+                format!("{} = {} ({})", sample.name, sample.value, attribute.note()),
+            )
             .fix(format!(
-                "Requests queue up behind busy {}: producers see request timeouts and, after \\
-                 delivery.timeout.ms, expired records. Raise {}{now}, spread partition \\
+                "Requests queue up behind busy {}: producers see request timeouts and, after \
+                 delivery.timeout.ms, expired records. Raise {}{now}, spread partition \
                  leadership over more brokers, or find the client flooding this broker.",
                 pool.name, pool.setting
             )),
@@ -334,50 +439,55 @@ fn check_metrics(url: &str, min_idle: f64, threads: &Option<(u32, u32)>, report:
     }
 }
 
-/// The lowest idle ratio among the page's samples of `metric` (gauges or one-minute rates;
-/// counters are skipped), normalised to 0..1, with the sample line as evidence.
-fn idle_ratio(page: &str, metric: &str) -> Option<(String, f64)> {
-    page.lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| {
-            let name = line.split(['{', ' ']).next()?.to_ascii_lowercase();
-            if !name.contains(metric) || name.ends_with("_count") || name.ends_with("_total") {
-                return None;
-            }
-            let rate_kind = ["meanrate", "fiveminuterate", "fifteenminuterate"];
-            if rate_kind.iter().any(|k| name.ends_with(k)) {
-                return None;
-            }
-            let value: f64 = line.rsplit(' ').next()?.parse().ok()?;
-            let ratio = if value > 1.0 { value / 100.0 } else { value };
-            Some((line.to_owned(), ratio))
-        })
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn report_of(coverage: &Coverage) -> Report {
+        verdict(
+            Report::new(""),
+            coverage,
+            Some("kafka.metadata unavailable: no broker"),
+        )
+    }
+
     #[test]
-    fn idle_ratios_come_from_gauges_and_one_minute_rates_only() {
-        let page = "\
-# HELP kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent_total counter
-kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent_total 12345.0
-kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent_oneminuterate 0.05
-kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent_meanrate 0.9
-kafka_network_socketserver_networkprocessoravgidlepercent 0.82
-";
-        let (line, idle) = idle_ratio(page, POOLS[0].metric).unwrap();
-        assert_eq!(idle, 0.05);
-        assert!(line.ends_with("_oneminuterate 0.05"));
-        assert_eq!(idle_ratio(page, POOLS[1].metric).unwrap().1, 0.82);
-        assert_eq!(
-            idle_ratio("kafka_x_networkprocessoravgidlepercent 45", POOLS[1].metric)
-                .unwrap()
-                .1,
-            0.45
+    fn measuring_nothing_is_skipped_with_the_reasons_never_a_pass() {
+        let coverage = Coverage {
+            measured: vec![],
+            unmeasured: vec!["thread-pool idle ratios (no metrics_url given)".into()],
+        };
+        let report = report_of(&coverage);
+        assert_eq!(report.status, Status::Skipped);
+        assert!(
+            report.summary.contains("could not check broker load"),
+            "{}",
+            report.summary
         );
-        assert!(idle_ratio("", POOLS[0].metric).is_none());
+        assert!(
+            report.summary.contains("no metrics_url given"),
+            "{}",
+            report.summary
+        );
+        assert!(
+            report.summary.contains("kafka.metadata unavailable"),
+            "{}",
+            report.summary
+        );
+    }
+
+    #[test]
+    fn a_pass_names_what_it_measured_and_what_it_could_not() {
+        let coverage = Coverage {
+            measured: vec!["network processor threads idle 0.71".into()],
+            unmeasured: vec!["host CPU, memory and disk (on_broker_host is false)".into()],
+        };
+        let report = report_of(&coverage);
+        assert_eq!(report.status, Status::Pass);
+        assert!(
+            report.summary.starts_with("no sign of overload (measured: network processor threads idle 0.71; not measured: host CPU"),
+            "{}",
+            report.summary
+        );
     }
 }

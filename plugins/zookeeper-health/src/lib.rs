@@ -4,7 +4,13 @@
 //! quorum formed, outstanding requests, latency.
 //!
 //! Without a `connect` string it asks the cluster: a KRaft cluster does not use ZooKeeper,
-//! and the check says so plainly instead of failing.
+//! and the check says so plainly — naming the quorum it saw — instead of failing.
+//!
+//! **No PASS without evidence** (issue 7: this step passed saying "ZooKeeper was not
+//! checked"): a server that could not be asked (no grant, no answer within the step's time)
+//! is *unchecked*, not down and not healthy; when nothing could be checked the step ends
+//! `skipped` with the reason; figures a server did not give (`mntr` not whitelisted) are
+//! named as unchecked instead of read as zero.
 //!
 //! Params: `connect` (e.g. `zk1:2181,zk2:2181/kafka`), `timeout_ms` (default 3000),
 //! `max_outstanding` (default 10), `max_avg_latency_ms` (default 100).
@@ -14,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use triage_sdk::net::{self, ConnectOutcome};
 use triage_sdk::{
-    Check, Finding, PluginInfo, Report, RunError, Status, cause, export_check, kafka,
+    Check, Finding, HostError, PluginInfo, Report, RunError, Status, cause, export_check, kafka,
 };
 
 #[derive(Deserialize)]
@@ -44,6 +50,18 @@ fn default_max_latency() -> f64 {
 struct Server {
     address: String,
     mode: Option<String>,
+    /// Figures it did not give, each with the reason.
+    unchecked: Vec<String>,
+}
+
+/// The outcome of asking one server.
+enum Checked {
+    /// It answered `imok` (or refuses four-letter words, so at least it runs).
+    Serving(Server),
+    /// It is down or not serving; a finding says which.
+    NotServing,
+    /// It could not be asked; the reason.
+    Unchecked(String),
 }
 
 struct ZookeeperHealth;
@@ -72,10 +90,19 @@ impl Check for ZookeeperHealth {
         };
         let mut report = Report::new("");
         let mut answered = Vec::new();
+        let mut unchecked = Vec::new();
         for (host, port) in &servers {
-            if let Some(server) = check_server(host, *port, &params, &mut report) {
-                answered.push(server);
+            match check_server(host, *port, &params, &mut report) {
+                Checked::Serving(server) => answered.push(server),
+                Checked::NotServing => {}
+                Checked::Unchecked(why) => unchecked.push(why),
             }
+        }
+        if unchecked.len() == servers.len() {
+            return Ok(report.status(Status::Skipped).summary(format!(
+                "could not check ZooKeeper: {}",
+                unchecked.join("; ")
+            )));
         }
         let leaders = answered
             .iter()
@@ -85,7 +112,11 @@ impl Check for ZookeeperHealth {
             .iter()
             .any(|s| s.mode.as_deref() == Some("standalone"));
         let majority = servers.len() / 2 + 1;
-        if servers.len() > 1 && (answered.len() < majority || leaders != 1) {
+        // Without a majority even if every unchecked server were serving, or every server
+        // checked and no single leader among them: no quorum, for certain.
+        let no_quorum =
+            answered.len() + unchecked.len() < majority || (unchecked.is_empty() && leaders != 1);
+        if servers.len() > 1 && no_quorum {
             report.push(
                 Finding::fail(
                     "zookeeper.no-quorum",
@@ -105,8 +136,12 @@ impl Check for ZookeeperHealth {
                 )),
             );
         }
+        let not_checked: Vec<&String> = unchecked
+            .iter()
+            .chain(answered.iter().flat_map(|s| &s.unchecked))
+            .collect();
         let summary = format!(
-            "{} of {} ZooKeeper server{} serving{}",
+            "{} of {} ZooKeeper server{} serving{}{}",
             answered.len(),
             servers.len(),
             if servers.len() == 1 { "" } else { "s" },
@@ -114,11 +149,18 @@ impl Check for ZookeeperHealth {
                 String::new()
             } else {
                 format!(" ({})", modes(&answered))
+            },
+            if not_checked.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<&str> = not_checked.iter().map(|s| s.as_str()).collect();
+                format!("; not checked: {}", list.join("; "))
             }
         );
         let mut report = report
             .summary(summary)
             .fact("servers_up", answered.len())
+            .fact("servers_unchecked", unchecked.len())
             .fact(
                 "mode",
                 if standalone {
@@ -144,37 +186,64 @@ export_check!(ZookeeperHealth);
 /// No connect string: tell a KRaft cluster from a misconfigured playbook.
 fn without_connect_string() -> Report {
     match kafka::describe_quorum() {
-        Ok(Some(quorum)) => Report::new(format!(
-            "The cluster runs in KRaft mode (controller {}): ZooKeeper is not used",
-            quorum.leader_id
-        ))
-        .fact("mode", "kraft"),
-        Ok(None) => Report::new("The cluster uses ZooKeeper, but no `connect` string was given").finding(
-            Finding::warn("zookeeper.unchecked", "ZooKeeper was not checked: no connect string")
+        Ok(Some(quorum)) => {
+            let voters: Vec<String> = quorum.voters.iter().map(|v| v.id.to_string()).collect();
+            Report::new(format!(
+                "The cluster runs in KRaft mode: ZooKeeper is not used (checked: the metadata \
+                 quorum answers, leader {}, voters {})",
+                quorum.leader_id,
+                voters.join(",")
+            ))
+            .fact("mode", "kraft")
+            .fact("quorum_leader", quorum.leader_id)
+        }
+        Ok(None) => Report::new(
+            "could not check ZooKeeper: the cluster uses ZooKeeper, but no `connect` string was given",
+        )
+        .status(Status::Skipped)
+        .finding(
+            Finding::info("zookeeper.unchecked", "ZooKeeper was not checked: no connect string")
+                .evidence("kafka.describe-quorum", "the brokers do not offer DescribeQuorum: ZooKeeper mode")
                 .fix("Pass the brokers' zookeeper.connect value (e.g. --set zookeeper=zk1:2181,zk2:2181)."),
         ),
-        Err(error) => Report::new("No ZooKeeper connect string given; the cluster's mode is unknown")
-            .status(Status::Skipped)
-            .finding(Finding::info("zookeeper.unchecked", "ZooKeeper was not checked").evidence("kafka.describe-quorum", error.reason())),
+        Err(error) => Report::new(format!(
+            "could not check ZooKeeper: no `connect` string given, and the cluster's mode is \
+             unknown (kafka.describe-quorum {})",
+            error.reason()
+        ))
+        .status(Status::Skipped)
+        .finding(
+            Finding::info("zookeeper.unchecked", "ZooKeeper was not checked")
+                .evidence("kafka.describe-quorum", error.reason()),
+        ),
     }
 }
 
 /// Ask one server `ruok`, `srvr` and `mntr`; findings go into `report`.
-fn check_server(host: &str, port: u16, params: &Params, report: &mut Report) -> Option<Server> {
+fn check_server(host: &str, port: u16, params: &Params, report: &mut Report) -> Checked {
     let address = format!("{host}:{port}");
     let ask = |word: &str| net::tcp_exchange(host, port, word, 64 * 1024, params.timeout_ms);
     let ruok = match ask("ruok") {
         Ok(answer) => answer,
         Err(error) => {
+            let fix = match error {
+                HostError::Denied(_) => format!(
+                    "Grant the step `net` access to the ZooKeeper servers (allow: (net: [\"{address}\"]))."
+                ),
+                HostError::Timeout => {
+                    "The step ran out of time: give it a longer `timeout`.".to_owned()
+                }
+                _ => format!("Check `{address}` in the connect string."),
+            };
             report.push(
-                Finding::fail(
+                Finding::info(
                     "zookeeper.unchecked",
                     format!("ZooKeeper {address} could not be checked"),
                 )
                 .evidence("net.tcp-exchange", error.reason())
-                .fix("Grant the step `net` access to the ZooKeeper servers."),
+                .fix(fix),
             );
-            return None;
+            return Checked::Unchecked(format!("{address} ({})", error.reason()));
         }
     };
     if ruok.connect.outcome != ConnectOutcome::Connected {
@@ -187,7 +256,7 @@ fn check_server(host: &str, port: u16, params: &Params, report: &mut Report) -> 
                      is open from the brokers."
                 )),
         );
-        return None;
+        return Checked::NotServing;
     }
     if ruok.response.contains("not in the whitelist") || ruok.response.contains("not executed") {
         report.push(
@@ -195,9 +264,10 @@ fn check_server(host: &str, port: u16, params: &Params, report: &mut Report) -> 
                 .evidence("net.tcp-exchange", ruok.response.trim())
                 .fix("Add `4lw.commands.whitelist=ruok,srvr,mntr` to zoo.cfg so that health can be checked."),
         );
-        return Some(Server {
+        return Checked::Serving(Server {
             address,
             mode: None,
+            unchecked: vec!["mode, backlog and latency (four-letter words not allowed)".into()],
         });
     }
     if ruok.response.trim() != "imok" {
@@ -207,7 +277,7 @@ fn check_server(host: &str, port: u16, params: &Params, report: &mut Report) -> 
                 .evidence("net.tcp-exchange", format!("ruok → {:?}", ruok.response))
                 .fix("Read the ZooKeeper server's log; a server that does not answer imok is not serving requests."),
         );
-        return None;
+        return Checked::NotServing;
     }
     let srvr = ask("srvr").map(|a| a.response).unwrap_or_default();
     // `ruok` only says the process runs; a server without a quorum (or still starting)
@@ -222,22 +292,29 @@ fn check_server(host: &str, port: u16, params: &Params, report: &mut Report) -> 
             .evidence("net.tcp-exchange", format!("srvr → {}", srvr.trim()))
             .fix("It has not joined a quorum: start enough servers of the ensemble, and check that they reach each other on their quorum and election ports."),
         );
-        return None;
+        return Checked::NotServing;
     }
     let mntr = ask("mntr")
         .map(|a| parse_mntr(&a.response))
         .unwrap_or_default();
+    let mut unchecked = Vec::new();
     let mode = srvr
         .lines()
         .find_map(|l| l.strip_prefix("Mode:"))
         .map(|m| m.trim().to_owned())
         .or_else(|| mntr.get("zk_server_state").cloned());
-    let outstanding: u64 = mntr
+    if mode.is_none() {
+        unchecked.push(format!(
+            "{address} mode (neither srvr nor mntr answered it)"
+        ));
+    }
+    // A figure the server did not give is unchecked, not zero.
+    match mntr
         .get("zk_outstanding_requests")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    if outstanding > params.max_outstanding {
-        report.push(
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        None => unchecked.push(format!("{address} backlog (mntr did not answer)")),
+        Some(outstanding) if outstanding > params.max_outstanding => report.push(
             Finding::warn(
                 "zookeeper.backlog",
                 format!("ZooKeeper {address} has {outstanding} outstanding requests"),
@@ -248,14 +325,15 @@ fn check_server(host: &str, port: u16, params: &Params, report: &mut Report) -> 
                 format!("mntr: zk_outstanding_requests {outstanding}"),
             )
             .fix("ZooKeeper cannot keep up: check its disk (fsync latency) and GC pauses."),
-        );
+        ),
+        Some(_) => {}
     }
-    let latency: f64 = mntr
+    match mntr
         .get("zk_avg_latency")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    if latency > params.max_avg_latency_ms {
-        report.push(
+        .and_then(|v| v.parse::<f64>().ok())
+    {
+        None => unchecked.push(format!("{address} latency (mntr did not answer)")),
+        Some(latency) if latency > params.max_avg_latency_ms => report.push(
             Finding::warn(
                 "zookeeper.slow",
                 format!("ZooKeeper {address} answers in {latency} ms on average"),
@@ -266,9 +344,14 @@ fn check_server(host: &str, port: u16, params: &Params, report: &mut Report) -> 
                 format!("mntr: zk_avg_latency {latency}"),
             )
             .fix("Put ZooKeeper's transaction log on a dedicated, fast disk; check for swapping."),
-        );
+        ),
+        Some(_) => {}
     }
-    Some(Server { address, mode })
+    Checked::Serving(Server {
+        address,
+        mode,
+        unchecked,
+    })
 }
 
 /// `host:port,host:port/chroot` → servers (default port 2181).

@@ -11,10 +11,8 @@
 
 mod support;
 
-use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use support::lab::Lab;
@@ -250,54 +248,11 @@ fn the_apply_pass_carries_out_exactly_the_confirmed_plan() {
     );
 }
 
-/// Run `triage ARGS` to completion; also returns its peak resident set in MiB, from `wait4`
-/// (the child's own, not the test's).
-// The child is reaped by `wait4` below, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
+/// Run `triage ARGS` to completion; also returns its peak resident set in MiB (the child's
+/// own, from `wait4`).
 fn run_measured(args: &[&str]) -> (Outcome, f64) {
-    let started = Instant::now();
-    let mut child = triage()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running triage");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            pipe.read_to_end(&mut text).unwrap();
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let mut status = 0;
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: wait4 reaps our own child and fills a plain struct we own; std's `Child` is
-    // not waited on afterwards.
-    #[allow(unsafe_code)]
-    let usage = unsafe {
-        let pid = libc::wait4(
-            child.id() as libc::pid_t,
-            &mut status,
-            0,
-            usage.as_mut_ptr(),
-        );
-        assert_eq!(pid, child.id() as libc::pid_t);
-        usage.assume_init()
-    };
-    let outcome = Outcome {
-        code: if libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        },
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-        elapsed: started.elapsed(),
-    };
-    // ru_maxrss is in KiB on Linux.
-    (outcome, usage.ru_maxrss as f64 / 1024.0)
+    let (outcome, bytes) = support::run_measuring_memory(triage().args(args));
+    (outcome, bytes as f64 / f64::from(1 << 20))
 }
 
 /// What a run of two small steps may cost: measured at 23 MiB peak (dev build, `cargo test

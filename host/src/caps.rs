@@ -291,47 +291,6 @@ impl Grant {
         }
     }
 
-    /// One line per capability, with the same wording as `triage explain` (see
-    /// [`crate::playbook::model::Allow::describe`]). Every field is listed: the
-    /// destructuring does not compile when a capability is added and not described.
-    pub fn describe(&self) -> Vec<String> {
-        let Grant {
-            net,
-            files,
-            withheld,
-            sys,
-            kafka,
-            http,
-            exec,
-        } = self;
-        let mut lines = Vec::new();
-        lines.extend(net.iter().map(|rule| format!("net: {rule}")));
-        lines.extend(
-            files
-                .iter()
-                .map(|rule| format!("files (read-only): {}", rule.root.display())),
-        );
-        // Withheld files are not grants, but an operator reading `explain` should see that
-        // a grant does not reach them.
-        lines.extend(
-            withheld
-                .iter()
-                .map(|file| format!("files never readable: {}", file.what())),
-        );
-        if *sys {
-            lines.push(SYS_DESCRIPTION.to_owned());
-        }
-        if let Some(kafka) = kafka {
-            lines.push(kafka.describe());
-        }
-        lines.extend(http.iter().map(|url| format!("http GET: {url}")));
-        lines.extend(
-            exec.iter()
-                .map(|command| format!("exec: {}", command.join(" "))),
-        );
-        lines
-    }
-
     fn describe_net(&self) -> String {
         if self.net.is_empty() {
             return "it has no network grant".into();
@@ -465,25 +424,6 @@ mod tests {
                 .contains("granted: systemctl restart kafka")
         );
         assert!(Grant::default().check_kafka_admin().is_err());
-    }
-
-    #[test]
-    fn describe_lists_every_capability_including_exec_and_admin() {
-        let grant = Grant {
-            net: vec![NetRule::parse("kafka-1:9092").unwrap()],
-            sys: true,
-            kafka: Some(KafkaAccess::Admin),
-            http: vec!["http://broker-1:7071/metrics".into()],
-            exec: vec![vec!["systemctl".into(), "restart".into(), "kafka".into()]],
-            ..Grant::default()
-        };
-        let lines = grant.describe();
-        assert_eq!(lines[0], "net: kafka-1:9092");
-        assert_eq!(lines[1], SYS_DESCRIPTION);
-        assert!(lines[2].starts_with("kafka: read, and alter topic configs"));
-        assert_eq!(lines[3], "http GET: http://broker-1:7071/metrics");
-        assert_eq!(lines[4], "exec: systemctl restart kafka");
-        assert!(Grant::default().describe().is_empty());
     }
 
     #[test]

@@ -95,11 +95,6 @@ pub struct Withheld {
 }
 
 impl Withheld {
-    /// What is withheld, as denials and `triage explain` name it.
-    pub fn what(&self) -> &str {
-        &self.what
-    }
-
     /// Withhold the file at `path` (resolved now), described as `what` in denials.
     pub fn new(path: &Path, what: &str) -> io::Result<Withheld> {
         Ok(Withheld {

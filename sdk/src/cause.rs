@@ -80,3 +80,45 @@ pub const CLIENT_NOT_CLOSED: &str = "client.not-closed";
 pub const CLIENT_NO_POLL: &str = "client.no-poll";
 /// Delivery errors are only logged at debug or trace level, invisible in production.
 pub const CLIENT_ERRORS_HIDDEN: &str = "client.errors-hidden";
+/// A client's identity was rejected: SASL mechanism not enabled, wrong credentials, expired
+/// token. Not an ACL denial ([`AUTH_DENIED`]): the fix is in the client's or broker's
+/// authentication setup, not in the ACLs.
+pub const AUTH_AUTHENTICATION_FAILED: &str = "auth.authentication-failed";
+/// A TLS handshake failed: untrusted or expired certificate, host name not in the
+/// certificate, no common protocol or cipher, plaintext spoken to a TLS listener.
+pub const TLS_HANDSHAKE_FAILED: &str = "tls.handshake-failed";
+/// The controller fenced a broker (lost heartbeats or session): its partitions moved away.
+pub const BROKER_FENCED: &str = "broker.fenced";
+/// A broker's log directory failed (I/O error, read-only or removed): its replicas on that
+/// directory went offline (`KafkaStorageException`).
+pub const BROKER_LOG_DIR_FAILED: &str = "broker.log-dir-failed";
+/// A broker ran out of file descriptors ("Too many open files").
+pub const BROKER_FILE_LIMIT: &str = "broker.file-limit";
+/// Long JVM garbage-collection pauses stall a broker (sessions expire, requests time out).
+pub const BROKER_GC_PAUSE: &str = "broker.gc-pause";
+/// The active controller changed, or partition leaders were re-elected.
+pub const CONTROLLER_FAILOVER: &str = "controller.failover";
+/// An out-of-sync replica was elected leader: acknowledged records were lost.
+pub const PARTITION_UNCLEAN_ELECTION: &str = "partition.unclean-election";
+/// A broker's ZooKeeper session expired (pause, network, overloaded ZooKeeper).
+pub const ZOOKEEPER_SESSION_EXPIRED: &str = "zookeeper.session-expired";
+/// Records failed their checksum (CRC): corrupted on disk or in transit.
+pub const RECORD_CORRUPT: &str = "record.corrupt";
+/// A transactional or idempotent producer was fenced by a newer instance with the same
+/// `transactional.id`, or its epoch is no longer valid.
+pub const PRODUCER_FENCED: &str = "producer.fenced";
+/// The broker saw an idempotent producer's sequence numbers out of order: records were lost
+/// or reordered between producer and broker.
+pub const PRODUCER_OUT_OF_ORDER: &str = "producer.out-of-order-sequence";
+/// Follower replicas fail to fetch from their leaders.
+pub const REPLICATION_FETCH_FAILED: &str = "replication.fetch-failed";
+/// Quotas throttle clients (produce, fetch or request rate).
+pub const QUOTA_THROTTLED: &str = "quota.throttled";
+/// Retention or compaction deleted records before they were read (offsets out of range,
+/// segments deleted earlier than expected).
+pub const RETENTION_DELETED: &str = "retention.deleted";
+/// A compacted topic (`cleanup.policy=compact`) rejects records without a key.
+pub const TOPIC_COMPACTION_NEEDS_KEY: &str = "topic.compaction-needs-key";
+/// Records are rejected because their timestamps fall outside the topic's
+/// `message.timestamp.*` bounds.
+pub const TOPIC_TIMESTAMP_OUT_OF_RANGE: &str = "topic.timestamp-out-of-range";

@@ -459,3 +459,53 @@ fn without_a_bootstrap_the_config_is_not_judged_against_a_default() {
         "{hints}"
     );
 }
+
+/// Issue 7: `sys.disk-usage-of` needs a files grant covering the path, so the playbook's
+/// load step grants the `log_dir` input. Given the broker's log directory, its free space is
+/// measured; without it the step says the disk was not measured rather than passing it.
+#[test]
+fn on_a_broker_host_the_log_dir_disk_is_measured_through_its_grant() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("pd-disk", 1, 3, &[]);
+    let server_log = PathBuf::from(lab.run(&["logs", "1"]).trim());
+    let log_dir = server_log
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("data");
+    assert!(
+        log_dir.is_dir(),
+        "{} is not the broker's log dir",
+        log_dir.display()
+    );
+    let log_dir = log_dir.display().to_string();
+
+    let measured = producer_drops(
+        lab,
+        &[
+            ("topic", "pd-disk".into()),
+            ("on_broker_host", "true".into()),
+            ("log_dir", log_dir.clone()),
+        ],
+    );
+    let load = measured.step("load");
+    let summary = load["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!("{log_dir} ")) && summary.contains("% free"),
+        "{load}"
+    );
+    assert!(!summary.contains("disk of"), "{load}");
+
+    let without = producer_drops(
+        lab,
+        &[
+            ("topic", "pd-disk".into()),
+            ("on_broker_host", "true".into()),
+        ],
+    );
+    let load = without.step("load");
+    let summary = load["summary"].as_str().unwrap();
+    assert!(!summary.contains("% free"), "{load}");
+    assert!(summary.contains("not measured: disk of"), "{load}");
+}

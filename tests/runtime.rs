@@ -393,6 +393,36 @@ fn a_plugin_creating_more_tables_than_a_step_allows_is_refused() {
 }
 
 #[test]
+fn a_plugin_creating_more_instances_than_a_step_allows_is_refused() {
+    // Instances cost host memory (a VM context each) that no memory budget sees.
+    let hostile = HostileComponent {
+        extra_instances: 40,
+        ..HostileComponent::default()
+    };
+    let (outcome, _) = run_hostile_component(
+        &hostile.component(),
+        r#"Step(id: "instances", plugin: "hostile.wasm")"#,
+    );
+    assert_eq!(outcome.code, 2, "refused before anything ran: {outcome:?}");
+    assert!(
+        outcome.stderr_flat().contains("instance count too high"),
+        "{}",
+        outcome.stderr
+    );
+    // A few extra instances are within the cap and run.
+    let few = HostileComponent {
+        extra_instances: 8,
+        ..HostileComponent::default()
+    };
+    let (outcome, _) = run_hostile_component(
+        &few.component(),
+        r#"Step(id: "instances", plugin: "hostile.wasm")"#,
+    );
+    assert_eq!(outcome.code, 0, "{outcome:?}");
+    assert_eq!(outcome.step("instances")["summary"], "grew");
+}
+
+#[test]
 fn a_well_behaved_component_with_a_few_memories_runs() {
     // The budget is not a ban: a few small memories within it are fine.
     let modest = HostileComponent {
@@ -400,7 +430,7 @@ fn a_well_behaved_component_with_a_few_memories_runs() {
         initial_pages: 1,
         grow_pages: 16,
         tables: 2,
-        param: None,
+        ..HostileComponent::default()
     };
     let (outcome, _) = run_hostile_component(
         &modest.component(),

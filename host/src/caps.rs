@@ -14,7 +14,7 @@ pub mod files;
 use std::fmt;
 use std::ops::RangeInclusive;
 
-pub use self::files::{FileDenied, FileRule, Granted, Withheld};
+pub use self::files::{FileDenied, FileRule, Granted, Space, Withheld};
 
 use crate::http_url::HttpUrl;
 

@@ -6,6 +6,8 @@
 
 use std::fmt::Write as _;
 
+use wasm_encoder::{ComponentSection, InstanceSection, Module, ModuleArg, ModuleSection};
+
 /// Bytes of a WebAssembly page.
 pub const PAGE: u32 = 64 << 10;
 
@@ -24,6 +26,9 @@ pub struct HostileComponent {
     pub tables: u32,
     /// A parameter `info()` declares (so that a playbook may pass it); none by default.
     pub param: Option<&'static str>,
+    /// Core instances of an empty module the component creates besides its own one, as it
+    /// is instantiated (each costs the host a VM context outside any linear memory).
+    pub extra_instances: u32,
 }
 
 impl HostileComponent {
@@ -45,12 +50,23 @@ impl HostileComponent {
             false,
         )
         .expect("embedding the check world");
-        wit_component::ComponentEncoder::default()
+        let mut component = wit_component::ComponentEncoder::default()
             .module(&module)
             .expect("a core module of the check world")
             .validate(true)
             .encode()
-            .expect("encoding the component")
+            .expect("encoding the component");
+        if self.extra_instances > 0 {
+            // A component's sections may come in any order: an empty core module (index 1,
+            // after the plugin's own), then that many instances of it.
+            ModuleSection(&Module::new()).append_to_component(&mut component);
+            let mut instances = InstanceSection::new();
+            for _ in 0..self.extra_instances {
+                instances.instantiate(1, std::iter::empty::<(&str, ModuleArg)>());
+            }
+            instances.append_to_component(&mut component);
+        }
+        component
     }
 
     /// The core module: the canonical ABI's memory and `cabi_realloc`, static answers for

@@ -369,18 +369,47 @@ impl Granted {
         }
     }
 
-    /// The device the path is on (for its disk usage), from a stat beneath the grant.
-    pub fn device(&self) -> Result<u64, FileDenied> {
-        let metadata = match &*self.anchor {
-            Anchor::Dir(root) if self.relative.as_os_str().is_empty() => root.dir.dir_metadata(),
-            Anchor::Dir(root) => root.beneath(&self.relative, |dir, path| dir.metadata(path)),
-            // Not followed: the grant names this file, not what may have replaced it.
-            Anchor::File { parent, name, .. } => parent.symlink_metadata(name),
-        };
-        metadata
+    /// The size and free space of the filesystem holding the path (for its disk usage), and
+    /// its device: `fstatvfs` on a directory opened beneath the grant (the path's own, or
+    /// its parent's when it is a file), so a symlink swapped in cannot redirect the question
+    /// and every filesystem answers, tmpfs and network mounts included.
+    pub fn space(&self) -> Result<Space, FileDenied> {
+        let dir = match &*self.anchor {
+            Anchor::Dir(root) if self.relative.as_os_str().is_empty() => root.dir.try_clone(),
+            Anchor::Dir(root) => root
+                .beneath(&self.relative, |dir, path| dir.open_dir(path))
+                .or_else(|_| match self.relative.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => {
+                        root.beneath(parent, |dir, path| dir.open_dir(path))
+                    }
+                    _ => root.dir.try_clone(),
+                }),
+            Anchor::File { parent, .. } => parent.try_clone(),
+        }
+        .map_err(|e| open_error(&self.shown, &e))?;
+        let device = dir
+            .dir_metadata()
             .map(|m| cap_std::fs::MetadataExt::dev(&m))
-            .map_err(|e| open_error(&self.shown, &e))
+            .map_err(|e| open_error(&self.shown, &e))?;
+        let stats =
+            rustix::fs::fstatvfs(&dir).map_err(|e| open_error(&self.shown, &io::Error::from(e)))?;
+        Ok(Space {
+            device,
+            total_bytes: stats.f_blocks.saturating_mul(stats.f_frsize),
+            available_bytes: stats.f_bavail.saturating_mul(stats.f_frsize),
+        })
     }
+}
+
+/// What [`GrantedPath::space`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    /// The filesystem's device.
+    pub device: u64,
+    /// Its size.
+    pub total_bytes: u64,
+    /// What an unprivileged writer may still use.
+    pub available_bytes: u64,
 }
 
 impl GrantedDir {

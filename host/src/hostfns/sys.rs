@@ -8,7 +8,7 @@ use std::path::Path;
 use sysinfo::{Disks, Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
 use super::{StepState, before, blocking, truncate};
-use crate::caps::FileDenied;
+use crate::caps::{FileDenied, Space};
 use crate::secrets::redact_command_line;
 use crate::wit::HostError;
 use crate::wit::triage::plugin::sys::{Cpu, DiskUsage, Host, Load, Memory, Process};
@@ -88,14 +88,14 @@ impl Host for StepState {
         before(
             self.deadline(),
             blocking(move || {
-                let device = granted.device().map_err(|refused| match refused {
+                let space = granted.space().map_err(|refused| match refused {
                     FileDenied::Denied(why) => HostError::Denied(why),
                     FileDenied::TimedOut => HostError::Timeout,
                     FileDenied::Unavailable(why) | FileDenied::Invalid(why) => {
                         HostError::Unavailable(why)
                     }
                 })?;
-                disk_usage(&path, device)
+                Ok(disk_usage(path, space))
             }),
         )
         .await
@@ -169,23 +169,28 @@ fn system() -> Result<System, HostError> {
     System::new().map_err(|e| HostError::Unavailable(format!("system statistics: {e}")))
 }
 
-/// The disk holding `device` (the path's, from a stat beneath its grant, so that a symlink
-/// swapped in cannot redirect the question): the mount of that device with the longest
-/// mount point.
-fn disk_usage(path: &str, device: u64) -> Result<DiskUsage, HostError> {
-    let disks = Disks::new_with_refreshed_list()
-        .map_err(|e| HostError::Unavailable(format!("disks: {e}")))?;
-    let disk = disks
-        .iter()
-        .filter(|d| std::fs::metadata(d.mount_point()).is_ok_and(|m| m.dev() == device))
-        .max_by_key(|d| d.mount_point().as_os_str().len())
-        .ok_or_else(|| HostError::Unavailable(format!("no mounted disk holds {path}")))?;
-    Ok(DiskUsage {
-        path: path.to_owned(),
-        mount_point: display(disk.mount_point()),
-        total_bytes: disk.total_space(),
-        available_bytes: disk.available_space(),
-    })
+/// The usage of the filesystem holding a path (measured beneath its grant), named by its
+/// mount point where the mount table lists one (the longest mount of that device), else by
+/// the path itself.
+fn disk_usage(path: String, space: Space) -> DiskUsage {
+    let mount_point = Disks::new_with_refreshed_list()
+        .ok()
+        .and_then(|disks| {
+            disks
+                .iter()
+                .filter(|d| {
+                    std::fs::metadata(d.mount_point()).is_ok_and(|m| m.dev() == space.device)
+                })
+                .max_by_key(|d| d.mount_point().as_os_str().len())
+                .map(|d| display(d.mount_point()))
+        })
+        .unwrap_or_else(|| path.clone());
+    DiskUsage {
+        path,
+        mount_point,
+        total_bytes: space.total_bytes,
+        available_bytes: space.available_bytes,
+    }
 }
 
 fn display(path: &Path) -> String {

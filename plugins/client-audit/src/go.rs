@@ -33,11 +33,15 @@ fn regex(pattern: &str) -> Regex {
 
 static CONFLUENT_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r#"(?m)^\s*(?:import\s+)?(?:([A-Za-z_]\w*)\s+)?"github\.com/confluentinc/confluent-kafka-go(?:/v\d+)?/kafka""#,
+        r#"(?m)^\s*(?:import\s+)?(?:([A-Za-z_]\w*)\s+)?"(?:github\.com/confluentinc/confluent-kafka-go(?:/v\d+)?|gopkg\.in/confluentinc/confluent-kafka-go\.v\d+)/kafka""#,
     )
 });
 static SEGMENTIO_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
     regex(r#"(?m)^\s*(?:import\s+)?(?:([A-Za-z_]\w*)\s+)?"github\.com/segmentio/kafka-go""#)
+});
+/// Sarama under both module paths it was published as (Shopify's, then IBM's from 1.38).
+static SARAMA_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"(?m)^\s*(?:import\s+)?(?:([A-Za-z_]\w*)\s+)?"github\.com/(?:IBM|Shopify)/sarama""#)
 });
 static PAIR_BINDING: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?:^|[\s.])([A-Za-z_]\w*)\s*,\s*[A-Za-z_]\w*\s*:?=$"));
@@ -65,6 +69,9 @@ pub fn audit(source: &Source) -> FileAudit {
     }
     if let Some(import) = SEGMENTIO_IMPORT.captures(source.text()) {
         go.segmentio(import.get(1).map_or("kafka", |m| m.as_str()), &mut audit);
+    }
+    if let Some(import) = SARAMA_IMPORT.captures(source.text()) {
+        go.sarama(import.get(1).map_or("sarama", |m| m.as_str()), &mut audit);
     }
     audit
 }
@@ -333,6 +340,159 @@ impl Go<'_> {
                     .about_producer(line),
             );
         }
+    }
+
+    /// Sarama (every release, Shopify's and IBM's module path): an `AsyncProducer` takes
+    /// messages on `Input()` and reports failures on `Errors()` — which must be read, or the
+    /// producer deadlocks once the channel is full (`Return.Errors` is true by default;
+    /// false drops failures unseen) — and the same for `Successes()` when
+    /// `Return.Successes` is set. `Close()` flushes what is buffered; `AsyncClose()` too, if
+    /// the channels are drained. A `SyncProducer`'s `SendMessage(s)` returns the error.
+    fn sarama(&self, package: &str, audit: &mut FileAudit) {
+        let code = self.code();
+        let errors_disabled = regex(r"\.Producer\.Return\.Errors\s*=\s*false\b").find(code);
+        let successes_enabled = regex(r"\.Producer\.Return\.Successes\s*=\s*true\b").is_match(code);
+        let asynchronous = regex(&format!(
+            r"\b{package}\s*\.\s*NewAsyncProducer(?:FromClient)?\s*\("
+        ));
+        let typed_async = self.typed_value(package, "AsyncProducer");
+        for found in asynchronous.find_iter(code) {
+            let Some(close) = self.source.partner(found.end() - 1) else {
+                continue;
+            };
+            audit.producers += 1;
+            let line = self.source.line(found.start());
+            let context = self.source.context(found.start(), close + 1);
+            if let Some(flag) = errors_disabled {
+                audit.issues.push(Issue::new(
+                    Kind::UncheckedSend,
+                    self.source.line(flag.start()),
+                    "`Producer.Return.Errors = false`: Sarama drops every failed message \
+                     without telling anyone",
+                    "Leave `Return.Errors` true and read `Errors()` in a goroutine, logging each \
+                     `*ProducerError` at error level.",
+                ));
+            } else {
+                audit.issues.push(
+                    Issue::new(
+                        Kind::NoPoll,
+                        line,
+                        "Nothing reads this async producer's `Errors()` channel: failures are \
+                         never seen, and once the channel is full the producer deadlocks",
+                        "Drain it in a goroutine: `go func() { for err := range \
+                         producer.Errors() { log.Printf(\"send failed: %v\", err) } }()`.",
+                    )
+                    .unless(&[], &["Errors"])
+                    .shared(true)
+                    .about_producer(line),
+                );
+            }
+            if successes_enabled {
+                audit.issues.push(
+                    Issue::new(
+                        Kind::NoPoll,
+                        line,
+                        "`Return.Successes` is set but nothing reads `Successes()`: the \
+                         producer deadlocks once that channel is full",
+                        "Read `Successes()` (in the same `select` as `Errors()`), or leave \
+                         `Return.Successes` false for an async producer.",
+                    )
+                    .unless(&[], &["Successes"])
+                    .shared(true)
+                    .about_producer(line),
+                );
+            }
+            if context.before.starts_with("return") {
+                continue; // built for a caller, who closes it
+            }
+            let Some(binding) = PAIR_BINDING.captures(context.before) else {
+                continue;
+            };
+            let name = binding[1].to_owned();
+            let owners = self.owners(&name, &typed_async);
+            let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
+            audit.issues.push(
+                Issue::new(
+                    Kind::NoFlush,
+                    line,
+                    format!(
+                        "Async producer `{name}` is never closed: messages still buffered are \
+                         lost when the process exits (`Close` flushes them)"
+                    ),
+                    format!(
+                        "On shutdown call `{name}.Close()` and log the errors it returns (or \
+                         `AsyncClose()` and keep draining `Errors()` until it is closed)."
+                    ),
+                )
+                .unless(&owners, &["Close", "AsyncClose"])
+                .shared(true)
+                .about_producer(line),
+            );
+        }
+
+        let typed_sync = self.typed_value(package, "SyncProducer");
+        let mut names = typed_sync.clone();
+        let synchronous = regex(&format!(
+            r"\b{package}\s*\.\s*NewSyncProducer(?:FromClient)?\s*\("
+        ));
+        for found in synchronous.find_iter(code) {
+            let Some(close) = self.source.partner(found.end() - 1) else {
+                continue;
+            };
+            audit.producers += 1;
+            let line = self.source.line(found.start());
+            let context = self.source.context(found.start(), close + 1);
+            let Some(binding) = PAIR_BINDING.captures(context.before) else {
+                continue;
+            };
+            let name = binding[1].to_owned();
+            names.insert(name.clone());
+            let owners = self.owners(&name, &typed_sync);
+            let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
+            audit.issues.push(
+                Issue::new(
+                    Kind::NotClosed,
+                    line,
+                    format!("Sync producer `{name}` is never closed: its connections leak"),
+                    format!("`defer {name}.Close()` after a successful `NewSyncProducer`."),
+                )
+                .unless(&owners, &["Close"])
+                .shared(true)
+                .about_producer(line),
+            );
+        }
+        let send = regex(&format!(
+            r"{RECEIVER_CHAIN}([A-Za-z_]\w*)\s*\.\s*(SendMessages?)\s*\("
+        ));
+        for found in send.captures_iter(code) {
+            let name = &found[1];
+            if !names.contains(name) {
+                continue;
+            }
+            let whole = found.get(0).expect("match");
+            let Some(close) = self.source.partner(whole.end() - 1) else {
+                continue;
+            };
+            audit.send_sites += 1;
+            self.judge_error(
+                whole.start(),
+                close,
+                &format!("{name}.{}", &found[2]),
+                audit,
+            );
+        }
+        let input = regex(&format!(
+            r"{RECEIVER_CHAIN}([A-Za-z_]\w*)\s*\.\s*Input\s*\(\s*\)\s*<-"
+        ));
+        audit.send_sites += input.find_iter(code).count();
+    }
+
+    /// Names declared with an interface type of `package` (`producer sarama.AsyncProducer`).
+    fn typed_value(&self, package: &str, type_name: &str) -> BTreeSet<String> {
+        regex(&format!(r"\b([A-Za-z_]\w*)\s+{package}\.{type_name}\b"))
+            .captures_iter(self.code())
+            .map(|c| c[1].to_owned())
+            .collect()
     }
 
     /// Who may flush and close a created producer: its variable, and — when the variable

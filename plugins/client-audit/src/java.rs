@@ -97,7 +97,19 @@ static JAVA_METHOD: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?:^|[\s>\]])(\w+)\s*\([^()]*\)\s*(?:throws\s+[\w.,\s]+)?$"));
 
 /// Calls whose lambda's value is thrown away: a future returned there is dropped.
-const DISCARDING: &[&str] = &["forEach", "forEachOrdered", "ifPresent", "peek", "onEach"];
+/// Threads, executors and timers that take a `Runnable` discard it too.
+const DISCARDING: &[&str] = &[
+    "forEach",
+    "forEachOrdered",
+    "ifPresent",
+    "peek",
+    "onEach",
+    "execute",
+    "Thread",
+    "runAsync",
+    "scheduleAtFixedRate",
+    "scheduleWithFixedDelay",
+];
 /// Kotlin calls whose lambda's last expression is kept: a future there is collected.
 const MAPPING: &[&str] = &[
     "map",

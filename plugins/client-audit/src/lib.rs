@@ -40,6 +40,7 @@ mod python;
 mod reaction;
 mod rust;
 mod source;
+mod spring;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -88,13 +89,22 @@ const MARKERS: &[(&str, &str)] = &[
         r"^\s*(?:from\s+kafka(?:\.producer)?\s+import\b|import\s+kafka\b)",
     ),
     (
+        "python-aiokafka",
+        r"^\s*(?:from\s+aiokafka\b|import\s+aiokafka\b)",
+    ),
+    (
+        "java-spring-kafka",
+        r"^\s*import\s+org\.springframework\.kafka\.core\.",
+    ),
+    (
         "go-confluent",
-        r#""github\.com/confluentinc/confluent-kafka-go(?:/v\d+)?/kafka""#,
+        r#""(?:github\.com/confluentinc/confluent-kafka-go(?:/v\d+)?|gopkg\.in/confluentinc/confluent-kafka-go\.v\d+)/kafka""#,
     ),
     ("go-segmentio", r#""github\.com/segmentio/kafka-go""#),
+    ("go-sarama", r#""github\.com/(?:IBM|Shopify)/sarama""#),
     (
-        "js-kafkajs",
-        r#"(?:require\s*\(\s*|from\s+|import\s+)['"](?:kafkajs|@confluentinc/kafka-javascript)['"]"#,
+        "js-kafka-client",
+        r#"(?:require\s*\(\s*|from\s+|import\s+)['"](?:kafkajs|@confluentinc/kafka-javascript|node-rdkafka)['"]"#,
     ),
     ("rust-rdkafka", r"\brdkafka::"),
     (
@@ -146,9 +156,16 @@ impl Language {
 
     fn audit(self, text: &str) -> FileAudit {
         match self {
-            Language::Java => java::audit(&Source::new(text, &source::JAVA), java::Dialect::Java),
-            Language::Kotlin => {
-                java::audit(&Source::new(text, &source::KOTLIN), java::Dialect::Kotlin)
+            Language::Java | Language::Kotlin => {
+                let (syntax, dialect) = if self == Language::Java {
+                    (&source::JAVA, java::Dialect::Java)
+                } else {
+                    (&source::KOTLIN, java::Dialect::Kotlin)
+                };
+                let source = Source::new(text, syntax);
+                let mut audit = java::audit(&source, dialect);
+                spring::audit(&source, dialect, &mut audit);
+                audit
             }
             Language::Python => python::audit(&Source::new(text, &source::PYTHON)),
             Language::Go => go::audit(&Source::new(text, &source::GO)),

@@ -48,8 +48,10 @@ static PAIR_BINDING: LazyLock<Regex> =
 static BINDING: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?:^|[\s.])([A-Za-z_]\w*)\s*(?::?=|:)$"));
 static IF_ASSIGNED: LazyLock<Regex> = LazyLock::new(|| regex(r"^if\s+([A-Za-z_]\w*)\s*:?=$"));
-static ASSIGNED: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^(?:var\s+)?([A-Za-z_]\w*)\s*(?:error\s*)?:?=$"));
+/// `err =`, `err :=`, `var err error =`, and `_, _, err :=` (the error comes last).
+static ASSIGNED: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^(?:var\s+)?(?:[A-Za-z_]\w*\s*,\s*)*([A-Za-z_]\w*)\s*(?:error\s*)?:?=$")
+});
 /// `p.`, `s.producer.`: the receiver chain before the producer's own name, so that a send's
 /// statement context starts at the whole expression.
 const RECEIVER_CHAIN: &str = r"\b(?:[A-Za-z_]\w*\s*\.\s*)*?";
@@ -350,6 +352,14 @@ impl Go<'_> {
     /// the channels are drained. A `SyncProducer`'s `SendMessage(s)` returns the error.
     fn sarama(&self, package: &str, audit: &mut FileAudit) {
         let code = self.code();
+        // Reading a channel is a call, `p.Errors()`; the config field `Return.Errors` is
+        // not. Record the reads as `Errors()` / `Successes()` so that only they clear.
+        let reads = regex(r"\b([A-Za-z_]\w*)\s*\.\s*(Errors|Successes)\s*\(\s*\)");
+        for read in reads.captures_iter(code) {
+            audit
+                .calls
+                .insert((read[1].to_owned(), format!("{}()", &read[2])));
+        }
         let errors_disabled = regex(r"\.Producer\.Return\.Errors\s*=\s*false\b").find(code);
         let successes_enabled = regex(r"\.Producer\.Return\.Successes\s*=\s*true\b").is_match(code);
         let asynchronous = regex(&format!(
@@ -382,7 +392,7 @@ impl Go<'_> {
                         "Drain it in a goroutine: `go func() { for err := range \
                          producer.Errors() { log.Printf(\"send failed: %v\", err) } }()`.",
                     )
-                    .unless(&[], &["Errors"])
+                    .unless(&[], &["Errors()"])
                     .shared(true)
                     .about_producer(line),
                 );
@@ -397,7 +407,7 @@ impl Go<'_> {
                         "Read `Successes()` (in the same `select` as `Errors()`), or leave \
                          `Return.Successes` false for an async producer.",
                     )
-                    .unless(&[], &["Successes"])
+                    .unless(&[], &["Successes()"])
                     .shared(true)
                     .about_producer(line),
                 );
@@ -744,5 +754,53 @@ func (p *Publisher) Publish(ctx context.Context, m kafka.Message) {
                 ("publisher.go".into(), Kind::ErrorsHidden, 24)
             ]
         );
+    }
+
+    const SARAMA: &str = "package main\n\nimport \"github.com/IBM/sarama\"\n";
+
+    #[test]
+    fn sarama_async_channels_and_close() {
+        let text = format!(
+            "{SARAMA}\nfunc main() {{\n\tcfg := sarama.NewConfig()\n\tcfg.Producer.Return.Successes = true\n\tp, err := sarama.NewAsyncProducer(brokers, cfg)\n\tif err != nil {{\n\t\tpanic(err)\n\t}}\n\tp.Input() <- msg\n}}\n"
+        );
+        assert_eq!(
+            issues(&[("a.go", &text)]),
+            // Errors() and Successes() both unread: one finding per producer and kind.
+            [
+                ("a.go".to_owned(), Kind::NoFlush, 8),
+                ("a.go".to_owned(), Kind::NoPoll, 8),
+            ]
+        );
+        let drained = text.replace(
+            "\tp.Input() <- msg\n",
+            "\tgo func() {\n\t\tfor e := range p.Errors() {\n\t\t\tlog.Print(e)\n\t\t}\n\t}()\n\tgo func() {\n\t\tfor range p.Successes() {\n\t\t}\n\t}()\n\tp.Input() <- msg\n\tp.AsyncClose()\n",
+        );
+        assert!(issues(&[("a.go", &drained)]).is_empty());
+        let shopify = "package x\n\nimport \"github.com/Shopify/sarama\"\n\nfunc New(b []string) (sarama.AsyncProducer, error) {\n\tc := sarama.NewConfig()\n\tc.Producer.Return.Errors = false\n\treturn sarama.NewAsyncProducer(b, c)\n}\n";
+        assert_eq!(
+            issues(&[("b.go", shopify)]),
+            [("b.go".to_owned(), Kind::UncheckedSend, 7)]
+        );
+    }
+
+    #[test]
+    fn sarama_sync_errors() {
+        let text = format!(
+            "{SARAMA}\nfunc Record(p sarama.SyncProducer, m *sarama.ProducerMessage) {{\n\tp.SendMessage(m)\n\t_, _, err := p.SendMessage(m)\n\tif err != nil {{\n\t\tslog.Debug(\"x\", \"err\", err)\n\t}}\n}}\n"
+        );
+        assert_eq!(
+            issues(&[("a.go", &text)]),
+            [
+                ("a.go".to_owned(), Kind::UncheckedSend, 6),
+                ("a.go".to_owned(), Kind::ErrorsHidden, 8),
+            ]
+        );
+    }
+
+    #[test]
+    fn confluent_under_the_gopkg_module_path() {
+        let text = "package main\n\nimport \"gopkg.in/confluentinc/confluent-kafka-go.v1/kafka\"\n\nfunc main() {\n\tp, _ := kafka.NewProducer(&kafka.ConfigMap{})\n\tdefer p.Close()\n}\n";
+        let kinds: Vec<Kind> = issues(&[("a.go", text)]).into_iter().map(|i| i.1).collect();
+        assert_eq!(kinds, [Kind::NoFlush, Kind::NoPoll]);
     }
 }

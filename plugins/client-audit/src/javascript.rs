@@ -369,9 +369,7 @@ impl Script<'_> {
                 }
                 continue;
             }
-            let function = header.ends_with("=>")
-                || header.starts_with("async function")
-                || header.starts_with("function");
+            let function = header.ends_with("=>") || crate::source::mentions(header, "function");
             if !function {
                 continue;
             }
@@ -545,5 +543,89 @@ export class Events {
     fn injected_producers_are_recognised_by_the_payload() {
         let text = "export async function audit(bus, entry) {\n  bus.send({ topic: 'audit', messages: [entry] })\n  socket.send({ type: 'ping' })\n  producer.send('jobs', entry)\n}\n";
         assert_eq!(issues(text), [(Kind::UncheckedSend, 2)]);
+    }
+
+    #[test]
+    fn awaited_sends_in_callbacks_whose_promise_is_discarded() {
+        let text = r#"const { Kafka } = require('kafkajs')
+const producer = new Kafka({}).producer()
+setInterval(async () => {
+  await producer.send({ topic: 't', messages: [] })
+}, 1000)
+setInterval(async () => {
+  try {
+    await producer.send({ topic: 't', messages: [] })
+  } catch (err) {
+    logger.error('x', err)
+  }
+}, 1000)
+emitter.on('x', async function () {
+  try {
+    await producer.send({ topic: 't', messages: [] })
+  } finally {
+    done()
+  }
+})
+async function kept() {
+  await producer.send({ topic: 't', messages: [] })
+}
+process.on('SIGTERM', () => producer.disconnect())
+"#;
+        assert_eq!(
+            issues(text),
+            [(Kind::UncheckedSend, 4), (Kind::UncheckedSend, 15)]
+        );
+    }
+
+    #[test]
+    fn a_catch_that_records_the_failure_is_not_empty() {
+        let text = r#"import { Kafka } from 'kafkajs'
+const producer = new Kafka({}).producer()
+export async function f(metrics) {
+  try {
+    await producer.send({ topic: 't', messages: [] })
+  } catch (err) {
+    metrics.failures.inc()
+  }
+  producer.send({ topic: 't', messages: [] }).catch(() => { failed += 1 })
+  producer.send({ topic: 't', messages: [] }).catch(onSendError)
+  producer.send({ topic: 't', messages: [] }).catch(() => {})
+  try {
+    await producer.send({ topic: 't', messages: [] })
+  } catch (err) {}
+  await producer.disconnect()
+}
+"#;
+        assert_eq!(
+            issues(text),
+            [(Kind::UncheckedSend, 11), (Kind::UncheckedSend, 14)]
+        );
+    }
+
+    #[test]
+    fn node_rdkafka_reports_polling_and_flushing() {
+        let text = r#"const Kafka = require('node-rdkafka')
+const producer = new Kafka.Producer({ 'metadata.broker.list': 'k:9092' })
+producer.on('delivery-report', (err) => { if (err) console.error(err) })
+producer.produce('t', null, Buffer.from('x'))
+"#;
+        assert_eq!(
+            issues(text),
+            [
+                (Kind::NoFlush, 2),
+                (Kind::NoPoll, 2),
+                (Kind::UncheckedSend, 3)
+            ]
+        );
+        let fixed = text
+            .replace("'k:9092' }", "'k:9092', 'dr_cb': true }")
+            .replace(
+                "producer.produce",
+                "producer.setPollInterval(100)\nproducer.produce",
+            )
+            + "process.on('SIGTERM', () => producer.disconnect())\n";
+        assert!(issues(&fixed).is_empty(), "{:?}", issues(&fixed));
+        let unreported = "const { Producer } = require('node-rdkafka')\nconst p = new Producer({})\np.produce('t', null, Buffer.from('x'))\np.flush(1000)\n";
+        assert_eq!(issues(unreported), [(Kind::UncheckedSend, 3)]);
     }
 }

@@ -1097,4 +1097,114 @@ asyncio.run(main())
         );
         assert_eq!(issues(&stopped).len(), 2);
     }
+
+    #[test]
+    fn producers_from_helpers_and_aliases() {
+        let helper = r#"from confluent_kafka import Producer
+
+def build():
+    return Producer({"bootstrap.servers": "k:9092"})
+
+producer = build()
+
+def publish(v):
+    producer.produce("t", v, on_delivery=report)
+    producer.poll(0)
+
+def report(err, msg):
+    if err is not None:
+        log.error("x %s", err)
+"#;
+        assert_eq!(issues(helper), [(Kind::NoFlush, 6)]);
+        let aliased = r#"import confluent_kafka as ck
+from kafka import KafkaProducer as KP
+
+def publish(rows):
+    p = ck.Producer(conf)
+    for row in rows:
+        p.produce("rows", row)
+    p.flush()
+    q = KP(bootstrap_servers="k:9092")
+    q.send("t", b"x").add_errback(on_error)
+    q.close()
+
+def on_error(exc):
+    log.error("x", exc_info=exc)
+"#;
+        assert_eq!(
+            issues(aliased),
+            [(Kind::NoPoll, 5), (Kind::UncheckedSend, 7)]
+        );
+    }
+
+    #[test]
+    fn forked_workers_with_the_parents_producer() {
+        let text = r#"import multiprocessing
+from kafka import KafkaProducer
+
+producer = KafkaProducer(bootstrap_servers="k:9092")
+
+def worker(rows):
+    for row in rows:
+        producer.send("rows", row).add_errback(on_error)
+
+def own(rows):
+    p = KafkaProducer(bootstrap_servers="k:9092")
+    p.send("rows", rows).add_errback(on_error)
+    p.close()
+
+def on_error(exc):
+    log.error("x", exc_info=exc)
+
+if __name__ == "__main__":
+    multiprocessing.Process(target=worker, args=([b"a"],)).start()
+    with multiprocessing.Pool(2) as pool:
+        pool.map(own, [b"a"])
+    producer.close()
+"#;
+        assert_eq!(issues(text), [(Kind::NoFlush, 8)]);
+        let threads = text.replace("multiprocessing.Process", "threading.Thread");
+        let threads = threads.replace("import multiprocessing\n", "import threading\n");
+        let threads = threads.replace(
+            "    with multiprocessing.Pool(2) as pool:\n        pool.map(own, [b\"a\"])\n",
+            "",
+        );
+        assert!(issues(&threads).is_empty(), "{:?}", issues(&threads));
+    }
+
+    #[test]
+    fn a_send_in_a_thread_lambda_drops_its_future() {
+        let text = r#"import threading
+from kafka import KafkaProducer
+
+class Beat:
+    def __init__(self):
+        self.producer = KafkaProducer()
+
+    def beat(self):
+        threading.Thread(target=lambda: self.producer.send("b", b"x")).start()
+        values = list(map(lambda v: self.producer.send("b", v), vs))
+
+    def close(self):
+        self.producer.close()
+"#;
+        assert_eq!(issues(text), [(Kind::UncheckedSend, 9)]);
+    }
+
+    #[test]
+    fn the_exit_hook_is_described_for_each_kafka_python_version() {
+        let text = "from kafka import KafkaProducer\n\nproducer = KafkaProducer()\nproducer.send(\"t\", b\"x\").add_errback(on_error)\n";
+        let audit = audit(&Source::new(text, &PYTHON));
+        let no_flush = audit
+            .issues
+            .iter()
+            .find(|i| i.kind == Kind::NoFlush)
+            .expect("a no-flush issue");
+        assert!(no_flush.title.contains("up to 3.0.6"), "{}", no_flush.title);
+        assert!(
+            no_flush.title.contains("timeout=1 from 3.0.7"),
+            "{}",
+            no_flush.title
+        );
+    }
 }

@@ -1,4 +1,5 @@
-//! Go: confluent-kafka-go (`kafka.NewProducer`) and segmentio/kafka-go (`kafka.Writer`).
+//! Go: confluent-kafka-go (`kafka.NewProducer`), segmentio/kafka-go (`kafka.Writer`) and
+//! Sarama (`sarama.NewAsyncProducer`, `sarama.NewSyncProducer`).
 //!
 //! - **confluent-kafka-go** `Produce(msg, deliveryChan)` enqueues; its error says only
 //!   whether the message was queued (a full queue drops it), and the delivery report goes to
@@ -16,7 +17,18 @@
 //!
 //! A producer is built in one package and handed to another (`main` builds it, a publisher
 //! sends with it, a goroutine drains its events), so `Flush`, `Close` and `Events()` are
-//! looked for in every audited Go file. Sarama (IBM/Shopify) is not covered.
+//! looked for in every audited Go file.
+//! - **Sarama** (`github.com/IBM/sarama`, formerly `github.com/Shopify/sarama`, every
+//!   release): an `AsyncProducer`'s `Errors()` must be read (`Return.Errors` is true by
+//!   default) or the producer deadlocks once the channel is full, and `Successes()` too when
+//!   `Return.Successes` is set (**no poll**); `Return.Errors = false` drops failures unseen
+//!   (**unchecked send**); never `Close`d/`AsyncClose`d loses what is buffered (**no flush**,
+//!   per `async_producer.go`); a `SyncProducer`'s `SendMessage(s)` error is judged like any
+//!   returned error, and a sync producer never closed is **not closed**.
+//!
+//! confluent-kafka-go is recognised under every module path it was published as:
+//! `github.com/confluentinc/confluent-kafka-go/kafka`, `.../v2/kafka` and
+//! `gopkg.in/confluentinc/confluent-kafka-go.v1/kafka`, under any import alias.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;

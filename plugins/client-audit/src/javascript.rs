@@ -1,5 +1,5 @@
 //! JavaScript and TypeScript: kafkajs (and the KafkaJS-compatible API of
-//! `@confluentinc/kafka-javascript`, which has the same shape).
+//! `@confluentinc/kafka-javascript`, which has the same shape), and node-rdkafka.
 //!
 //! kafkajs `producer.send({ topic, messages })` returns a promise that rejects when the
 //! write fails (after retries). Flagged:
@@ -19,7 +19,19 @@
 //! kafkajs' shape (`{ topic, messages }`) — so a producer passed in from elsewhere is still
 //! judged, and an AMQP or job-queue "producer" is not. kafkajs
 //! has no client-side buffer to flush (a send resolves once the broker acknowledged), so
-//! there is no flush check; node-rdkafka's callback API is not covered.
+//! there is no flush check.
+//!
+//! An awaited send inside an async callback whose promise the caller ignores
+//! (`setInterval(async () => { await producer.send(...) })`, an event listener) with no
+//! `try`/`catch` inside it is an **unchecked send**: its failure is an unhandled rejection.
+//! A `catch` block or `.catch` handler runs only on failure, so whatever it does (count,
+//! record, rethrow) is a reaction; only an empty one is "empty".
+//!
+//! **node-rdkafka** (`new Kafka.Producer(...)`, `HighLevelProducer`): `produce()` only
+//! enqueues. Flagged: a `delivery-report` listener while the config sets neither `dr_cb` nor
+//! `dr_msg_cb` (the event is never emitted), or sends with no delivery report at all
+//! (**unchecked send**); reports wanted but nothing polls (**no poll**); a producer never
+//! flushed nor disconnected (**no flush**).
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -247,10 +259,11 @@ impl Script<'_> {
         ));
     }
 
-    /// node-rdkafka (`lib/producer.js`, 2.x and 3.x): `produce()` only enqueues; the result
+    /// node-rdkafka (`lib/producer.js`, 1.x to 3.x): `produce()` only enqueues; the result
     /// of a delivery is emitted as a `delivery-report` event only when the config sets
     /// `dr_cb` (or `dr_msg_cb`), and only while something polls (`setPollInterval`,
-    /// `poll()`); `disconnect()` flushes first (5 s by default), as `flush()` does.
+    /// `poll()`). `disconnect()` flushes first (5 s by default) since 2.3.0, so it counts as
+    /// a flush; with an older release it does not, which this module cannot tell from code.
     /// `HighLevelProducer` takes a callback per `produce` and is judged on flushing only.
     fn node_rdkafka(&self, audit: &mut FileAudit) {
         static REPORTS_ON: LazyLock<Regex> = LazyLock::new(|| {
@@ -346,7 +359,8 @@ impl Script<'_> {
                     ),
                     format!(
                         "On shutdown call `{name}.flush(timeout, () => {name}.disconnect())` \
-                         (`disconnect()` alone flushes for 5 s first) before exiting."
+                         before exiting (`disconnect()` alone flushes for 5 s first only since \
+                         node-rdkafka 2.3.0)."
                     ),
                 )
                 .unless(&[&name], &["flush", "disconnect"])

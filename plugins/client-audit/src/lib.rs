@@ -9,13 +9,29 @@
 //! | --- | --- | --- |
 //! | a send whose result nothing checks | `client.unchecked-send` | fail |
 //! | buffered records never flushed before close or exit | `client.no-flush` | fail |
-//! | a librdkafka producer never polled | `client.no-poll` | fail |
+//! | a librdkafka producer never polled, a result channel never drained | `client.no-poll` | fail |
 //! | a producer never closed | `client.not-closed` | warn |
 //! | delivery errors only logged at debug level | `client.errors-hidden` | warn |
 //!
-//! in Java and Kotlin (Apache Kafka client), Python (kafka-python, confluent-kafka), Go
-//! (confluent-kafka-go, segmentio/kafka-go), JavaScript and TypeScript (kafkajs) and Rust
-//! (rdkafka). Each language module documents what it flags and what it deliberately does not.
+//! The clients, and the versions each module's rules hold for (the module docs say why):
+//!
+//! | language | client | versions | module |
+//! | --- | --- | --- | --- |
+//! | Java, Kotlin | Apache Kafka `KafkaProducer` | every release (send returns a `Future`) | [`java`] |
+//! | Java, Kotlin | Spring for Apache Kafka `KafkaTemplate` | 2.x (`ListenableFuture`), 3.x (`CompletableFuture`) | [`spring`] |
+//! | Python | kafka-python | 1.x–3.x; the exit hook's timeout differs (0 up to 3.0.6, 1 s from 3.0.7) | [`python`] |
+//! | Python | confluent-kafka | every release | [`python`] |
+//! | Python | aiokafka | every release up to 0.14 | [`python`] |
+//! | Go | confluent-kafka-go, as `github.com/.../confluent-kafka-go[/v2]/kafka` or `gopkg.in/.../confluent-kafka-go.v1/kafka` | v1, v2 | [`go`] |
+//! | Go | segmentio/kafka-go | every release | [`go`] |
+//! | Go | Sarama, as `github.com/Shopify/sarama` or `github.com/IBM/sarama` | every release | [`go`] |
+//! | JavaScript, TypeScript | kafkajs (and `@confluentinc/kafka-javascript`'s KafkaJS API) | every release (send returns a promise) | [`javascript`] |
+//! | JavaScript, TypeScript | node-rdkafka | 1.x–3.x; `disconnect()` flushes first only from 2.3.0 | [`javascript`] |
+//! | Rust | rdkafka | every release with `FutureProducer`/`BaseProducer`/`ThreadedProducer` | [`rust`] |
+//!
+//! Producers are followed where real code keeps them: in `main`, in methods, fields and
+//! attributes, module globals (also when a helper builds them), and sends are judged inside
+//! closures, lambdas, threads, executors, timers, goroutines and forked worker processes.
 //!
 //! How: `files.grep` finds the candidate files host-side (imports of a Kafka client,
 //! producer constructions and sends), then each candidate is read (at most
@@ -30,7 +46,8 @@
 //! - [`source`]: a file with comments and strings masked, and its bracket structure.
 //! - [`model`]: kinds of misuse, issues, and settling issues that depend on other files.
 //! - [`reaction`]: what an error branch does (nothing, a debug log, something real).
-//! - [`java`], [`python`], [`go`], [`javascript`], [`rust`]: the per-language heuristics.
+//! - [`java`], [`spring`], [`python`], [`go`], [`javascript`], [`rust`]: the per-language
+//!   (and per-client) heuristics.
 
 mod go;
 mod java;

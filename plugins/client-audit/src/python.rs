@@ -1,5 +1,5 @@
-//! Python: kafka-python (`KafkaProducer`) and confluent-kafka (`Producer`,
-//! `SerializingProducer`).
+//! Python: kafka-python (`KafkaProducer`), confluent-kafka (`Producer`,
+//! `SerializingProducer`) and aiokafka (`AIOKafkaProducer`).
 //!
 //! The two clients fail differently, so they are judged differently:
 //!
@@ -7,7 +7,8 @@
 //!   (not assigned, returned, passed on, `.get()`-ed, or given an errback); a future given only
 //!   `add_callback` (success), never `add_errback`; an errback or `except` around `.get()`
 //!   that only debug-logs (errors hidden) or does nothing. At interpreter exit kafka-python
-//!   closes the producer with `timeout=0`, dropping what is still buffered: a producer created
+//!   closes the producer itself with a short timeout (0 up to 3.0.6, 1 s from 3.0.7),
+//!   aborting what is still buffered then: a producer created
 //!   at script level (module level, in `main()` or under `if __name__ == "__main__"`) whose
 //!   sends do not all block, and that is never flushed or closed, is **no flush**; one never
 //!   closed is **not closed**.
@@ -23,7 +24,24 @@
 //! A module-level producer is usually imported elsewhere, so its `flush`/`close`/`poll` are
 //! looked for in every Python file audited; others only in their own file. A producer
 //! returned or yielded by a factory, or passed to a class (`Publisher(producer)`), belongs
-//! to its new owner and is not judged here. `aiokafka` and `faust` are not covered.
+//! to its new owner and is not judged here — but one built by a helper of this file
+//! (`producer = make_producer()`, whose `make_producer` returns a construction) is judged
+//! where it is kept. Constructions are recognised under import aliases (`import
+//! confluent_kafka as ck`, `from kafka import KafkaProducer as KP`).
+//!
+//! - **kafka-python at exit**: the producer's `atexit` hook closes it with `timeout=0` in
+//!   1.x to 3.0.6 and with `timeout=1` from 3.0.7 (`KafkaProducer._cleanup_factory`); the
+//!   findings say so rather than claim one behaviour for every version.
+//! - **forked workers** (both clients): a function run by `multiprocessing.Process(target=)`,
+//!   a process pool's `map`/`apply_async`/`submit`, that sends with a producer it did not
+//!   create is **no flush**: the producer's I/O thread does not survive `fork`, and the child
+//!   leaves through `os._exit` without exit hooks. (`os.fork()` branches are not followed.)
+//! - **sends in threads**: a send in a lambda that is a thread's `target` or a timer's
+//!   callback drops its future.
+//! - **aiokafka** (every release up to 0.14): `send()` not awaited never even enqueues;
+//!   `await send()` whose returned delivery future is dropped is unchecked; `send_and_wait`
+//!   is judged by its `except` blocks; a producer never `stop()`ped (which flushes) is **no
+//!   flush**. `faust` is not covered.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;

@@ -33,9 +33,11 @@
 //!   1.x to 3.0.6 and with `timeout=1` from 3.0.7 (`KafkaProducer._cleanup_factory`); the
 //!   findings say so rather than claim one behaviour for every version.
 //! - **forked workers** (both clients): a function run by `multiprocessing.Process(target=)`,
-//!   a process pool's `map`/`apply_async`/`submit`, that sends with a producer it did not
-//!   create is **no flush**: the producer's I/O thread does not survive `fork`, and the child
-//!   leaves through `os._exit` without exit hooks. (`os.fork()` branches are not followed.)
+//!   a process pool's `map`/`apply_async`/`submit`, or an `os.fork()` child branch (`if pid
+//!   == 0:`, and the functions it calls), that sends with a producer it did not create is
+//!   **no flush**: the producer's I/O thread does not survive `fork`, and the child leaves
+//!   through `os._exit` without exit hooks. In a file that starts processes, a thread pool's
+//!   `map`/`submit` targets are judged the same way (the names do not tell them apart).
 //! - **sends in threads**: a send in a lambda that is a thread's `target` or a timer's
 //!   callback drops its future.
 //! - **aiokafka** (every release up to 0.14): `send()` not awaited never even enqueues;
@@ -273,21 +275,45 @@ impl Python<'_> {
     /// `os._exit` without running exit hooks, so what the worker enqueues is never delivered.
     /// `send` matches a send and captures the producer's name in group 1.
     fn forked_sends(&self, send: &Regex, audit: &mut FileAudit) {
+        static FORK: LazyLock<Regex> =
+            LazyLock::new(|| regex(r"(?m)^[ \t]*([A-Za-z_]\w*)\s*=\s*os\s*\.\s*fork\s*\(\s*\)"));
+        static CALL: LazyLock<Regex> = LazyLock::new(|| regex(r"\b([A-Za-z_]\w*)\s*\("));
         if !PROCESSES.is_match(self.code()) {
             return;
         }
-        let workers: BTreeSet<&str> = FORKED_TARGET
+        // What runs in a child process: worker functions, and `os.fork()` child branches
+        // (`if pid == 0:`) with the functions they call.
+        let mut children: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut workers: BTreeSet<&str> = FORKED_TARGET
             .captures_iter(self.code())
             .filter_map(|c| c.get(1).or(c.get(2)))
             .map(|m| m.as_str())
             .collect();
-        for worker in workers {
-            let def = regex(&format!(r"(?m)^[ \t]*def\s+{}\s*\(", regex::escape(worker)));
-            let Some(found) = def.find(self.code()) else {
+        for fork in FORK.captures_iter(self.code()) {
+            let pid = regex::escape(&fork[1]);
+            let child = regex(&format!(
+                r"(?m)^[ \t]*if\s+(?:{pid}\s*==\s*0|not\s+{pid})\s*:"
+            ));
+            let from = fork.get(0).expect("match").end();
+            let Some(found) = child.find_at(self.code(), from) else {
                 continue;
             };
-            let header = self.source.line(found.start());
-            let body = self.block(header);
+            let body = self.block(self.source.line(found.start()));
+            for &line in &body {
+                for call in CALL.captures_iter(self.source.code_line(line)) {
+                    workers.insert(call.get(1).expect("group 1").as_str());
+                }
+            }
+            children.push(("the `os.fork()` child".to_owned(), body));
+        }
+        for worker in workers {
+            let def = regex(&format!(r"(?m)^[ \t]*def\s+{}\s*\(", regex::escape(worker)));
+            if let Some(found) = def.find(self.code()) {
+                let body = self.block(self.source.line(found.start()));
+                children.push((format!("`{worker}`"), body));
+            }
+        }
+        for (child, body) in children {
             let text: String = body
                 .iter()
                 .map(|&l| self.source.code_line(l))
@@ -305,16 +331,14 @@ impl Python<'_> {
                     Kind::NoFlush,
                     line,
                     format!(
-                        "`{worker}` runs in a forked worker process and sends with `{name}`, \
-                         which the parent process created: the producer's background thread \
-                         does not survive the fork and the worker exits without flushing, so \
-                         these records are never delivered"
+                        "{child} runs in a forked process and sends with `{name}`, which the \
+                         parent process created: the producer's background thread does not \
+                         survive the fork and the child exits without flushing, so these \
+                         records are never delivered"
                     ),
-                    format!(
-                        "Create the producer inside `{worker}` (or in the pool's \
-                         `initializer`) and `flush()` it before the worker returns; never share \
-                         a producer across `fork`."
-                    ),
+                    "Create the producer in the child (inside the worker, or in the pool's \
+                     `initializer`) and `flush()` it before the child exits; never share a \
+                     producer across `fork`.",
                 ));
                 break;
             }
@@ -1224,5 +1248,29 @@ class Beat:
             "{}",
             no_flush.title
         );
+    }
+
+    #[test]
+    fn an_os_fork_child_sending_with_the_parents_producer() {
+        let text = r#"import os
+from confluent_kafka import Producer
+
+producer = Producer({"bootstrap.servers": "k:9092"})
+
+def index(doc):
+    producer.produce("docs", doc, on_delivery=report)
+
+def report(err, msg):
+    if err is not None:
+        log.error("x %s", err)
+
+pid = os.fork()
+if pid == 0:
+    index(b"a")
+    os._exit(0)
+producer.poll(0)
+producer.flush()
+"#;
+        assert_eq!(issues(text), [(Kind::NoFlush, 7)]);
     }
 }

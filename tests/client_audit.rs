@@ -390,6 +390,10 @@ fn corpus_recall_and_precision() {
     );
 }
 
-/// The figures the corpus must keep (measured when it was written; raise, never lower).
+/// The figures the corpus must keep (raise, never lower). Measured: before this work, on
+/// the first batch, recall 9/32 and precision 9/10; the second and third batches, on their
+/// first run, 7/9 and 7/7, then 6/6 and 6/7; all 47 labelled causes with 47/48 now (the one
+/// unlabelled finding: confluent-kafka-go's per-send "nothing reads Events()" next to the
+/// per-producer no-poll finding for the same cause).
 const RECALL_FLOOR: f64 = 1.0;
-const PRECISION_FLOOR: f64 = 0.96;
+const PRECISION_FLOOR: f64 = 0.97;

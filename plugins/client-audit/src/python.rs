@@ -254,7 +254,7 @@ impl Python<'_> {
     /// `self.producer = make_producer()`), as if constructed there.
     fn built_by(&self, factory: &str) -> Vec<Created> {
         let call = regex(&format!(
-            r"(?m)^([ \t]*)((?:self\s*\.\s*|cls\s*\.\s*)?)([A-Za-z_]\w*)\s*(?::[^=\n]*)?=\s*{}\s*\(",
+            r"(?m)^([ \t]*)((?:self\s*\.\s*|cls\s*\.\s*)?)([A-Za-z_]\w*)\s*(?::[^=\n]*)?=\s*(?:self\s*\.\s*|cls\s*\.\s*)?{}\s*\(",
             regex::escape(factory)
         ));
         call.captures_iter(self.code())
@@ -474,10 +474,19 @@ impl Python<'_> {
             if let Some(errback) = ERRBACK.captures(chain) {
                 let target = errback.get(1).expect("group 1");
                 let at = offset_in(self.code(), chain) + target.start();
-                let value = self.code()[at..]
-                    .split([')', ','])
-                    .next()
-                    .unwrap_or_default();
+                // A lambda runs to the `)` closing `add_errback(`: its body has commas and
+                // parentheses of its own (`lambda e: log.error("lost: %s", e)`).
+                let whole = errback.get(0).expect("match");
+                let open = offset_in(self.code(), chain)
+                    + whole.start()
+                    + whole.as_str().find('(').unwrap_or_default();
+                let value = match self.source.partner(open) {
+                    Some(close) if target.as_str() == "lambda" => &self.code()[at..close],
+                    _ => self.code()[at..]
+                        .split([')', ','])
+                        .next()
+                        .unwrap_or_default(),
+                };
                 self.judge_callback_value(value, at, ErrorParameter::Last, audit);
                 continue;
             }
@@ -1272,5 +1281,20 @@ producer.poll(0)
 producer.flush()
 "#;
         assert_eq!(issues(text), [(Kind::NoFlush, 7)]);
+    }
+
+    #[test]
+    fn an_errback_lambda_is_read_to_its_closing_parenthesis() {
+        let text = r#"from kafka import KafkaProducer
+
+def write(producer, row):
+    producer.send("rows", row).add_errback(lambda e: log.error("lost: %s", e))
+    producer.send("rows", row).add_errback(lambda e: log.debug("lost: %s", e))
+    producer.send("rows", row).add_errback(lambda e: None)
+"#;
+        assert_eq!(
+            issues(text),
+            [(Kind::ErrorsHidden, 5), (Kind::UncheckedSend, 6)]
+        );
     }
 }

@@ -1,9 +1,9 @@
 //! Spring for Apache Kafka: `KafkaTemplate` / `KafkaOperations`, in Java and Kotlin.
 //!
 //! `template.send(...)` hands the record to a `KafkaProducer` and returns at once: a
-//! `CompletableFuture<SendResult>` in Spring Kafka 3.x, a `ListenableFuture<SendResult>` in
-//! 2.x (`KafkaOperations.send` in spring-kafka's `core` package). A failed delivery is seen
-//! only through that future. What this module flags, for both major versions:
+//! `ListenableFuture<SendResult>` up to 2.9, a `CompletableFuture<SendResult>` from 3.0
+//! (`KafkaOperations.send`/`sendDefault` in spring-kafka's `core` package). A failed
+//! delivery is seen only through that future. What this module flags, for both:
 //!
 //! - **unchecked send**: the future dropped (not assigned, returned, passed on, chained); a
 //!   `whenComplete`/`handle` callback that never looks at its exception; a `thenAccept` /

@@ -318,3 +318,82 @@ fn a_path_outside_the_grant_is_an_error_not_a_pass() {
         "{finding}"
     );
 }
+
+/// The labelled corpus in `tests/corpus/code/`: programs written for it, one per planted
+/// misuse and one correct control per client, labelled (`labels.ron`) before the tool was
+/// first run on them. Each file is audited by its own step, so that a `flush` in one file
+/// cannot clear another's producer. Scored per `(file, cause)`: recall is the labelled
+/// causes found, precision the reported causes that were labelled.
+#[test]
+fn corpus_recall_and_precision() {
+    let corpus = support::root().join("tests/corpus/code");
+    let labels: std::collections::BTreeMap<String, Vec<String>> =
+        ron::from_str(&std::fs::read_to_string(corpus.join("labels.ron")).unwrap()).unwrap();
+    let files: Vec<&String> = labels.keys().collect();
+    for file in &files {
+        assert!(corpus.join(file).is_file(), "labelled file missing: {file}");
+    }
+    let steps: String = files
+        .iter()
+        .enumerate()
+        .map(|(index, file)| {
+            format!(
+                r#"Step(id: "f{index}", plugin: "client-audit", with: {{ "path": "{}" }},
+                        allow: (files: ["{}"])),"#,
+                corpus.join(file).display(),
+                corpus.display()
+            )
+        })
+        .collect();
+    let outcome = support::run_steps(&steps, &[]);
+
+    let mut expected = std::collections::BTreeSet::new();
+    let mut reported = std::collections::BTreeSet::new();
+    for (index, file) in files.iter().enumerate() {
+        for cause in &labels[*file] {
+            if cause != "clean" {
+                expected.insert(((*file).clone(), cause.clone()));
+            }
+        }
+        let step = outcome.step(&format!("f{index}"));
+        assert_ne!(step["status"], "error", "{file}: {step}");
+        for finding in step["findings"].as_array().unwrap() {
+            reported.insert((
+                (*file).clone(),
+                finding["cause"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    let found = expected.intersection(&reported).count();
+    let missed: Vec<_> = expected.difference(&reported).collect();
+    let wrong: Vec<_> = reported.difference(&expected).collect();
+    println!("missed: {missed:#?}");
+    println!("wrong: {wrong:#?}");
+    let recall = found as f64 / expected.len() as f64;
+    let precision = if reported.is_empty() {
+        1.0
+    } else {
+        found as f64 / reported.len() as f64
+    };
+    println!(
+        "recall = {found}/{} = {recall:.2}, precision = {found}/{} = {precision:.2}",
+        expected.len(),
+        reported.len()
+    );
+    assert!(
+        recall >= RECALL_FLOOR,
+        "recall {recall:.2} below {RECALL_FLOOR}"
+    );
+    assert!(
+        precision >= PRECISION_FLOOR,
+        "precision {precision:.2} below {PRECISION_FLOOR}"
+    );
+}
+
+/// The figures the corpus must keep (raise, never lower). Measured: before this work, on
+/// the first batch, recall 9/32 and precision 9/10; the second and third batches, on their
+/// first run, 7/9 and 7/7, then 6/6 and 6/7; all 47 labelled causes with 47/48 now (the one
+/// unlabelled finding: confluent-kafka-go's per-send "nothing reads Events()" next to the
+/// per-producer no-poll finding for the same cause).
+const RECALL_FLOOR: f64 = 1.0;
+const PRECISION_FLOOR: f64 = 0.97;

@@ -1,4 +1,5 @@
-//! Go: confluent-kafka-go (`kafka.NewProducer`) and segmentio/kafka-go (`kafka.Writer`).
+//! Go: confluent-kafka-go (`kafka.NewProducer`), segmentio/kafka-go (`kafka.Writer`) and
+//! Sarama (`sarama.NewAsyncProducer`, `sarama.NewSyncProducer`).
 //!
 //! - **confluent-kafka-go** `Produce(msg, deliveryChan)` enqueues; its error says only
 //!   whether the message was queued (a full queue drops it), and the delivery report goes to
@@ -16,7 +17,18 @@
 //!
 //! A producer is built in one package and handed to another (`main` builds it, a publisher
 //! sends with it, a goroutine drains its events), so `Flush`, `Close` and `Events()` are
-//! looked for in every audited Go file. Sarama (IBM/Shopify) is not covered.
+//! looked for in every audited Go file.
+//! - **Sarama** (`github.com/IBM/sarama`, formerly `github.com/Shopify/sarama`, every
+//!   release): an `AsyncProducer`'s `Errors()` must be read (`Return.Errors` is true by
+//!   default) or the producer deadlocks once the channel is full, and `Successes()` too when
+//!   `Return.Successes` is set (**no poll**); `Return.Errors = false` drops failures unseen
+//!   (**unchecked send**); never `Close`d/`AsyncClose`d loses what is buffered (**no flush**,
+//!   per `async_producer.go`); a `SyncProducer`'s `SendMessage(s)` error is judged like any
+//!   returned error, and a sync producer never closed is **not closed**.
+//!
+//! confluent-kafka-go is recognised under every module path it was published as:
+//! `github.com/confluentinc/confluent-kafka-go/kafka`, `.../v2/kafka` and
+//! `gopkg.in/confluentinc/confluent-kafka-go.v1/kafka`, under any import alias.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -33,19 +45,25 @@ fn regex(pattern: &str) -> Regex {
 
 static CONFLUENT_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r#"(?m)^\s*(?:import\s+)?(?:([A-Za-z_]\w*)\s+)?"github\.com/confluentinc/confluent-kafka-go(?:/v\d+)?/kafka""#,
+        r#"(?m)^\s*(?:import\s+)?(?:([A-Za-z_]\w*)\s+)?"(?:github\.com/confluentinc/confluent-kafka-go(?:/v\d+)?|gopkg\.in/confluentinc/confluent-kafka-go\.v\d+)/kafka""#,
     )
 });
 static SEGMENTIO_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
     regex(r#"(?m)^\s*(?:import\s+)?(?:([A-Za-z_]\w*)\s+)?"github\.com/segmentio/kafka-go""#)
+});
+/// Sarama under both module paths it was published as (Shopify's, then IBM's from 1.38).
+static SARAMA_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"(?m)^\s*(?:import\s+)?(?:([A-Za-z_]\w*)\s+)?"github\.com/(?:IBM|Shopify)/sarama""#)
 });
 static PAIR_BINDING: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?:^|[\s.])([A-Za-z_]\w*)\s*,\s*[A-Za-z_]\w*\s*:?=$"));
 static BINDING: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?:^|[\s.])([A-Za-z_]\w*)\s*(?::?=|:)$"));
 static IF_ASSIGNED: LazyLock<Regex> = LazyLock::new(|| regex(r"^if\s+([A-Za-z_]\w*)\s*:?=$"));
-static ASSIGNED: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^(?:var\s+)?([A-Za-z_]\w*)\s*(?:error\s*)?:?=$"));
+/// `err =`, `err :=`, `var err error =`, and `_, _, err :=` (the error comes last).
+static ASSIGNED: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^(?:var\s+)?(?:[A-Za-z_]\w*\s*,\s*)*([A-Za-z_]\w*)\s*(?:error\s*)?:?=$")
+});
 /// `p.`, `s.producer.`: the receiver chain before the producer's own name, so that a send's
 /// statement context starts at the whole expression.
 const RECEIVER_CHAIN: &str = r"\b(?:[A-Za-z_]\w*\s*\.\s*)*?";
@@ -65,6 +83,9 @@ pub fn audit(source: &Source) -> FileAudit {
     }
     if let Some(import) = SEGMENTIO_IMPORT.captures(source.text()) {
         go.segmentio(import.get(1).map_or("kafka", |m| m.as_str()), &mut audit);
+    }
+    if let Some(import) = SARAMA_IMPORT.captures(source.text()) {
+        go.sarama(import.get(1).map_or("sarama", |m| m.as_str()), &mut audit);
     }
     audit
 }
@@ -335,6 +356,167 @@ impl Go<'_> {
         }
     }
 
+    /// Sarama (every release, Shopify's and IBM's module path): an `AsyncProducer` takes
+    /// messages on `Input()` and reports failures on `Errors()` — which must be read, or the
+    /// producer deadlocks once the channel is full (`Return.Errors` is true by default;
+    /// false drops failures unseen) — and the same for `Successes()` when
+    /// `Return.Successes` is set. `Close()` flushes what is buffered; `AsyncClose()` too, if
+    /// the channels are drained. A `SyncProducer`'s `SendMessage(s)` returns the error.
+    fn sarama(&self, package: &str, audit: &mut FileAudit) {
+        let code = self.code();
+        // Reading a channel is a call, `p.Errors()`; the config field `Return.Errors` is
+        // not. Record the reads as `Errors()` / `Successes()` so that only they clear.
+        let reads = regex(r"\b([A-Za-z_]\w*)\s*\.\s*(Errors|Successes)\s*\(\s*\)");
+        for read in reads.captures_iter(code) {
+            audit
+                .calls
+                .insert((read[1].to_owned(), format!("{}()", &read[2])));
+        }
+        let errors_disabled = regex(r"\.Producer\.Return\.Errors\s*=\s*false\b").find(code);
+        let successes_enabled = regex(r"\.Producer\.Return\.Successes\s*=\s*true\b").is_match(code);
+        let asynchronous = regex(&format!(
+            r"\b{package}\s*\.\s*NewAsyncProducer(?:FromClient)?\s*\("
+        ));
+        let typed_async = self.typed_value(package, "AsyncProducer");
+        for found in asynchronous.find_iter(code) {
+            let Some(close) = self.source.partner(found.end() - 1) else {
+                continue;
+            };
+            audit.producers += 1;
+            let line = self.source.line(found.start());
+            let context = self.source.context(found.start(), close + 1);
+            if let Some(flag) = errors_disabled {
+                audit.issues.push(Issue::new(
+                    Kind::UncheckedSend,
+                    self.source.line(flag.start()),
+                    "`Producer.Return.Errors = false`: Sarama drops every failed message \
+                     without telling anyone",
+                    "Leave `Return.Errors` true and read `Errors()` in a goroutine, logging each \
+                     `*ProducerError` at error level.",
+                ));
+            } else {
+                audit.issues.push(
+                    Issue::new(
+                        Kind::NoPoll,
+                        line,
+                        "Nothing reads this async producer's `Errors()` channel: failures are \
+                         never seen, and once the channel is full the producer deadlocks",
+                        "Drain it in a goroutine: `go func() { for err := range \
+                         producer.Errors() { log.Printf(\"send failed: %v\", err) } }()`.",
+                    )
+                    .unless(&[], &["Errors()"])
+                    .shared(true)
+                    .about_producer(line),
+                );
+            }
+            if successes_enabled {
+                audit.issues.push(
+                    Issue::new(
+                        Kind::NoPoll,
+                        line,
+                        "`Return.Successes` is set but nothing reads `Successes()`: the \
+                         producer deadlocks once that channel is full",
+                        "Read `Successes()` (in the same `select` as `Errors()`), or leave \
+                         `Return.Successes` false for an async producer.",
+                    )
+                    .unless(&[], &["Successes()"])
+                    .shared(true)
+                    .about_producer(line),
+                );
+            }
+            if context.before.starts_with("return") {
+                continue; // built for a caller, who closes it
+            }
+            let Some(binding) = PAIR_BINDING.captures(context.before) else {
+                continue;
+            };
+            let name = binding[1].to_owned();
+            let owners = self.owners(&name, &typed_async);
+            let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
+            audit.issues.push(
+                Issue::new(
+                    Kind::NoFlush,
+                    line,
+                    format!(
+                        "Async producer `{name}` is never closed: messages still buffered are \
+                         lost when the process exits (`Close` flushes them)"
+                    ),
+                    format!(
+                        "On shutdown call `{name}.Close()` and log the errors it returns (or \
+                         `AsyncClose()` and keep draining `Errors()` until it is closed)."
+                    ),
+                )
+                .unless(&owners, &["Close", "AsyncClose"])
+                .shared(true)
+                .about_producer(line),
+            );
+        }
+
+        let typed_sync = self.typed_value(package, "SyncProducer");
+        let mut names = typed_sync.clone();
+        let synchronous = regex(&format!(
+            r"\b{package}\s*\.\s*NewSyncProducer(?:FromClient)?\s*\("
+        ));
+        for found in synchronous.find_iter(code) {
+            let Some(close) = self.source.partner(found.end() - 1) else {
+                continue;
+            };
+            audit.producers += 1;
+            let line = self.source.line(found.start());
+            let context = self.source.context(found.start(), close + 1);
+            let Some(binding) = PAIR_BINDING.captures(context.before) else {
+                continue;
+            };
+            let name = binding[1].to_owned();
+            names.insert(name.clone());
+            let owners = self.owners(&name, &typed_sync);
+            let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
+            audit.issues.push(
+                Issue::new(
+                    Kind::NotClosed,
+                    line,
+                    format!("Sync producer `{name}` is never closed: its connections leak"),
+                    format!("`defer {name}.Close()` after a successful `NewSyncProducer`."),
+                )
+                .unless(&owners, &["Close"])
+                .shared(true)
+                .about_producer(line),
+            );
+        }
+        let send = regex(&format!(
+            r"{RECEIVER_CHAIN}([A-Za-z_]\w*)\s*\.\s*(SendMessages?)\s*\("
+        ));
+        for found in send.captures_iter(code) {
+            let name = &found[1];
+            if !names.contains(name) {
+                continue;
+            }
+            let whole = found.get(0).expect("match");
+            let Some(close) = self.source.partner(whole.end() - 1) else {
+                continue;
+            };
+            audit.send_sites += 1;
+            self.judge_error(
+                whole.start(),
+                close,
+                &format!("{name}.{}", &found[2]),
+                audit,
+            );
+        }
+        let input = regex(&format!(
+            r"{RECEIVER_CHAIN}([A-Za-z_]\w*)\s*\.\s*Input\s*\(\s*\)\s*<-"
+        ));
+        audit.send_sites += input.find_iter(code).count();
+    }
+
+    /// Names declared with an interface type of `package` (`producer sarama.AsyncProducer`).
+    fn typed_value(&self, package: &str, type_name: &str) -> BTreeSet<String> {
+        regex(&format!(r"\b([A-Za-z_]\w*)\s+{package}\.{type_name}\b"))
+            .captures_iter(self.code())
+            .map(|c| c[1].to_owned())
+            .collect()
+    }
+
     /// Who may flush and close a created producer: its variable, and — when the variable
     /// is handed over (returned, stored in a struct, passed to a function) — every variable,
     /// field or parameter of the producer's type.
@@ -584,5 +766,53 @@ func (p *Publisher) Publish(ctx context.Context, m kafka.Message) {
                 ("publisher.go".into(), Kind::ErrorsHidden, 24)
             ]
         );
+    }
+
+    const SARAMA: &str = "package main\n\nimport \"github.com/IBM/sarama\"\n";
+
+    #[test]
+    fn sarama_async_channels_and_close() {
+        let text = format!(
+            "{SARAMA}\nfunc main() {{\n\tcfg := sarama.NewConfig()\n\tcfg.Producer.Return.Successes = true\n\tp, err := sarama.NewAsyncProducer(brokers, cfg)\n\tif err != nil {{\n\t\tpanic(err)\n\t}}\n\tp.Input() <- msg\n}}\n"
+        );
+        assert_eq!(
+            issues(&[("a.go", &text)]),
+            // Errors() and Successes() both unread: one finding per producer and kind.
+            [
+                ("a.go".to_owned(), Kind::NoFlush, 8),
+                ("a.go".to_owned(), Kind::NoPoll, 8),
+            ]
+        );
+        let drained = text.replace(
+            "\tp.Input() <- msg\n",
+            "\tgo func() {\n\t\tfor e := range p.Errors() {\n\t\t\tlog.Print(e)\n\t\t}\n\t}()\n\tgo func() {\n\t\tfor range p.Successes() {\n\t\t}\n\t}()\n\tp.Input() <- msg\n\tp.AsyncClose()\n",
+        );
+        assert!(issues(&[("a.go", &drained)]).is_empty());
+        let shopify = "package x\n\nimport \"github.com/Shopify/sarama\"\n\nfunc New(b []string) (sarama.AsyncProducer, error) {\n\tc := sarama.NewConfig()\n\tc.Producer.Return.Errors = false\n\treturn sarama.NewAsyncProducer(b, c)\n}\n";
+        assert_eq!(
+            issues(&[("b.go", shopify)]),
+            [("b.go".to_owned(), Kind::UncheckedSend, 7)]
+        );
+    }
+
+    #[test]
+    fn sarama_sync_errors() {
+        let text = format!(
+            "{SARAMA}\nfunc Record(p sarama.SyncProducer, m *sarama.ProducerMessage) {{\n\tp.SendMessage(m)\n\t_, _, err := p.SendMessage(m)\n\tif err != nil {{\n\t\tslog.Debug(\"x\", \"err\", err)\n\t}}\n}}\n"
+        );
+        assert_eq!(
+            issues(&[("a.go", &text)]),
+            [
+                ("a.go".to_owned(), Kind::UncheckedSend, 6),
+                ("a.go".to_owned(), Kind::ErrorsHidden, 8),
+            ]
+        );
+    }
+
+    #[test]
+    fn confluent_under_the_gopkg_module_path() {
+        let text = "package main\n\nimport \"gopkg.in/confluentinc/confluent-kafka-go.v1/kafka\"\n\nfunc main() {\n\tp, _ := kafka.NewProducer(&kafka.ConfigMap{})\n\tdefer p.Close()\n}\n";
+        let kinds: Vec<Kind> = issues(&[("a.go", text)]).into_iter().map(|i| i.1).collect();
+        assert_eq!(kinds, [Kind::NoFlush, Kind::NoPoll]);
     }
 }

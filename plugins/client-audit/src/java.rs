@@ -22,7 +22,9 @@
 //! Producers are recognised by their declared type (`Producer<K, V> producer`,
 //! `val producer: Producer<K, V>`) or their construction (`new KafkaProducer<>(...)`), so a
 //! producer obtained from a method with an inferred type (`var p = factory.create()`) is not
-//! followed; Spring's `KafkaTemplate` is a different API and not covered.
+//! followed. A send in a lambda given to something that discards its value (`forEach`, an
+//! executor's `execute`, `new Thread(...)`, `scheduleAtFixedRate`) drops its future. Spring's
+//! `KafkaTemplate` is judged in [`crate::spring`].
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -97,7 +99,19 @@ static JAVA_METHOD: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?:^|[\s>\]])(\w+)\s*\([^()]*\)\s*(?:throws\s+[\w.,\s]+)?$"));
 
 /// Calls whose lambda's value is thrown away: a future returned there is dropped.
-const DISCARDING: &[&str] = &["forEach", "forEachOrdered", "ifPresent", "peek", "onEach"];
+/// Threads, executors and timers that take a `Runnable` discard it too.
+const DISCARDING: &[&str] = &[
+    "forEach",
+    "forEachOrdered",
+    "ifPresent",
+    "peek",
+    "onEach",
+    "execute",
+    "Thread",
+    "runAsync",
+    "scheduleAtFixedRate",
+    "scheduleWithFixedDelay",
+];
 /// Kotlin calls whose lambda's last expression is kept: a future there is collected.
 const MAPPING: &[&str] = &[
     "map",

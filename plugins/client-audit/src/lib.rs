@@ -9,13 +9,29 @@
 //! | --- | --- | --- |
 //! | a send whose result nothing checks | `client.unchecked-send` | fail |
 //! | buffered records never flushed before close or exit | `client.no-flush` | fail |
-//! | a librdkafka producer never polled | `client.no-poll` | fail |
+//! | a librdkafka producer never polled, a result channel never drained | `client.no-poll` | fail |
 //! | a producer never closed | `client.not-closed` | warn |
 //! | delivery errors only logged at debug level | `client.errors-hidden` | warn |
 //!
-//! in Java and Kotlin (Apache Kafka client), Python (kafka-python, confluent-kafka), Go
-//! (confluent-kafka-go, segmentio/kafka-go), JavaScript and TypeScript (kafkajs) and Rust
-//! (rdkafka). Each language module documents what it flags and what it deliberately does not.
+//! The clients, and the versions each module's rules hold for (the module docs say why):
+//!
+//! | language | client | versions | module |
+//! | --- | --- | --- | --- |
+//! | Java, Kotlin | Apache Kafka `KafkaProducer` | every release (send returns a `Future`) | [`java`] |
+//! | Java, Kotlin | Spring for Apache Kafka `KafkaTemplate` | 2.x (`ListenableFuture`), 3.x (`CompletableFuture`) | [`spring`] |
+//! | Python | kafka-python | 1.x–3.x; the exit hook's timeout differs (0 up to 3.0.6, 1 s from 3.0.7) | [`python`] |
+//! | Python | confluent-kafka | every release | [`python`] |
+//! | Python | aiokafka | every release up to 0.14 | [`python`] |
+//! | Go | confluent-kafka-go, as `github.com/.../confluent-kafka-go[/v2]/kafka` or `gopkg.in/.../confluent-kafka-go.v1/kafka` | v1, v2 | [`go`] |
+//! | Go | segmentio/kafka-go | every release | [`go`] |
+//! | Go | Sarama, as `github.com/Shopify/sarama` or `github.com/IBM/sarama` | every release | [`go`] |
+//! | JavaScript, TypeScript | kafkajs (and `@confluentinc/kafka-javascript`'s KafkaJS API) | every release (send returns a promise) | [`javascript`] |
+//! | JavaScript, TypeScript | node-rdkafka | 1.x–3.x; `disconnect()` flushes first only from 2.3.0 | [`javascript`] |
+//! | Rust | rdkafka | every release with `FutureProducer`/`BaseProducer`/`ThreadedProducer` | [`rust`] |
+//!
+//! Producers are followed where real code keeps them: in `main`, in methods, fields and
+//! attributes, module globals (also when a helper builds them), and sends are judged inside
+//! closures, lambdas, threads, executors, timers, goroutines and forked worker processes.
 //!
 //! How: `files.grep` finds the candidate files host-side (imports of a Kafka client,
 //! producer constructions and sends), then each candidate is read (at most
@@ -30,7 +46,8 @@
 //! - [`source`]: a file with comments and strings masked, and its bracket structure.
 //! - [`model`]: kinds of misuse, issues, and settling issues that depend on other files.
 //! - [`reaction`]: what an error branch does (nothing, a debug log, something real).
-//! - [`java`], [`python`], [`go`], [`javascript`], [`rust`]: the per-language heuristics.
+//! - [`java`], [`spring`], [`python`], [`go`], [`javascript`], [`rust`]: the per-language
+//!   (and per-client) heuristics.
 
 mod go;
 mod java;
@@ -40,6 +57,7 @@ mod python;
 mod reaction;
 mod rust;
 mod source;
+mod spring;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -88,13 +106,22 @@ const MARKERS: &[(&str, &str)] = &[
         r"^\s*(?:from\s+kafka(?:\.producer)?\s+import\b|import\s+kafka\b)",
     ),
     (
+        "python-aiokafka",
+        r"^\s*(?:from\s+aiokafka\b|import\s+aiokafka\b)",
+    ),
+    (
+        "java-spring-kafka",
+        r"^\s*import\s+org\.springframework\.kafka\.core\.",
+    ),
+    (
         "go-confluent",
-        r#""github\.com/confluentinc/confluent-kafka-go(?:/v\d+)?/kafka""#,
+        r#""(?:github\.com/confluentinc/confluent-kafka-go(?:/v\d+)?|gopkg\.in/confluentinc/confluent-kafka-go\.v\d+)/kafka""#,
     ),
     ("go-segmentio", r#""github\.com/segmentio/kafka-go""#),
+    ("go-sarama", r#""github\.com/(?:IBM|Shopify)/sarama""#),
     (
-        "js-kafkajs",
-        r#"(?:require\s*\(\s*|from\s+|import\s+)['"](?:kafkajs|@confluentinc/kafka-javascript)['"]"#,
+        "js-kafka-client",
+        r#"(?:require\s*\(\s*|from\s+|import\s+)['"](?:kafkajs|@confluentinc/kafka-javascript|node-rdkafka)['"]"#,
     ),
     ("rust-rdkafka", r"\brdkafka::"),
     (
@@ -146,9 +173,16 @@ impl Language {
 
     fn audit(self, text: &str) -> FileAudit {
         match self {
-            Language::Java => java::audit(&Source::new(text, &source::JAVA), java::Dialect::Java),
-            Language::Kotlin => {
-                java::audit(&Source::new(text, &source::KOTLIN), java::Dialect::Kotlin)
+            Language::Java | Language::Kotlin => {
+                let (syntax, dialect) = if self == Language::Java {
+                    (&source::JAVA, java::Dialect::Java)
+                } else {
+                    (&source::KOTLIN, java::Dialect::Kotlin)
+                };
+                let source = Source::new(text, syntax);
+                let mut audit = java::audit(&source, dialect);
+                spring::audit(&source, dialect, &mut audit);
+                audit
             }
             Language::Python => python::audit(&Source::new(text, &source::PYTHON)),
             Language::Go => go::audit(&Source::new(text, &source::GO)),

@@ -1,5 +1,5 @@
-//! Python: kafka-python (`KafkaProducer`) and confluent-kafka (`Producer`,
-//! `SerializingProducer`).
+//! Python: kafka-python (`KafkaProducer`), confluent-kafka (`Producer`,
+//! `SerializingProducer`) and aiokafka (`AIOKafkaProducer`).
 //!
 //! The two clients fail differently, so they are judged differently:
 //!
@@ -7,7 +7,8 @@
 //!   (not assigned, returned, passed on, `.get()`-ed, or given an errback); a future given only
 //!   `add_callback` (success), never `add_errback`; an errback or `except` around `.get()`
 //!   that only debug-logs (errors hidden) or does nothing. At interpreter exit kafka-python
-//!   closes the producer with `timeout=0`, dropping what is still buffered: a producer created
+//!   closes the producer itself with a short timeout (0 up to 3.0.6, 1 s from 3.0.7),
+//!   aborting what is still buffered then: a producer created
 //!   at script level (module level, in `main()` or under `if __name__ == "__main__"`) whose
 //!   sends do not all block, and that is never flushed or closed, is **no flush**; one never
 //!   closed is **not closed**.
@@ -23,7 +24,26 @@
 //! A module-level producer is usually imported elsewhere, so its `flush`/`close`/`poll` are
 //! looked for in every Python file audited; others only in their own file. A producer
 //! returned or yielded by a factory, or passed to a class (`Publisher(producer)`), belongs
-//! to its new owner and is not judged here. `aiokafka` and `faust` are not covered.
+//! to its new owner and is not judged here — but one built by a helper of this file
+//! (`producer = make_producer()`, whose `make_producer` returns a construction) is judged
+//! where it is kept. Constructions are recognised under import aliases (`import
+//! confluent_kafka as ck`, `from kafka import KafkaProducer as KP`).
+//!
+//! - **kafka-python at exit**: the producer's `atexit` hook closes it with `timeout=0` in
+//!   1.x to 3.0.6 and with `timeout=1` from 3.0.7 (`KafkaProducer._cleanup_factory`); the
+//!   findings say so rather than claim one behaviour for every version.
+//! - **forked workers** (both clients): a function run by `multiprocessing.Process(target=)`,
+//!   a process pool's `map`/`apply_async`/`submit`, or an `os.fork()` child branch (`if pid
+//!   == 0:`, and the functions it calls), that sends with a producer it did not create is
+//!   **no flush**: the producer's I/O thread does not survive `fork`, and the child leaves
+//!   through `os._exit` without exit hooks. In a file that starts processes, a thread pool's
+//!   `map`/`submit` targets are judged the same way (the names do not tell them apart).
+//! - **sends in threads**: a send in a lambda that is a thread's `target` or a timer's
+//!   callback drops its future.
+//! - **aiokafka** (every release up to 0.14): `send()` not awaited never even enqueues;
+//!   `await send()` whose returned delivery future is dropped is unchecked; `send_and_wait`
+//!   is judged by its `except` blocks; a producer never `stop()`ped (which flushes) is **no
+//!   flush**. `faust` is not covered.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -40,10 +60,32 @@ fn regex(pattern: &str) -> Regex {
 
 static KAFKA_PYTHON_IMPORT: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?m)^\s*(?:from\s+kafka(?:\.producer)?\s+import\b|import\s+kafka\b)"));
-static CONFLUENT_NEW: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"\b(?:confluent_kafka\s*\.\s*)?(?:Serializing|Avro)?Producer\s*\("));
-static KAFKA_PYTHON_NEW: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"\b(?:kafka\s*\.\s*)?KafkaProducer\s*\("));
+static AIOKAFKA_IMPORT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?m)^\s*(?:from\s+aiokafka(?:\.[\w.]+)?\s+import\b|import\s+aiokafka\b)")
+});
+static AIOKAFKA_SEND: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"\b(?:self\s*\.\s*)?([A-Za-z_]\w*)\s*\.\s*(send|send_and_wait|send_batch)\s*\(")
+});
+/// A process started from a function: `Process(target=work)`, `pool.map(work, ...)`,
+/// `executor.submit(work, ...)` (with a process pool).
+static FORKED_TARGET: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"\bProcess\s*\([^()]*?\btarget\s*=\s*([A-Za-z_]\w*)|\.\s*(?:map|map_async|imap|imap_unordered|starmap|starmap_async|apply|apply_async|submit)\s*\(\s*([A-Za-z_]\w*)\s*[,)]",
+    )
+});
+/// Something in the file starts worker processes.
+static PROCESSES: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\bmultiprocessing\b|\bProcessPoolExecutor\b|\bos\s*\.\s*fork\s*\("));
+/// Callers that run a lambda and throw away what it returns (a thread, a timer, a signal
+/// handler): a future returned there is dropped.
+const DISCARDING: &[&str] = &[
+    "Thread",
+    "Timer",
+    "call_soon",
+    "call_later",
+    "signal",
+    "register",
+];
 static BINDING: LazyLock<Regex> = LazyLock::new(|| regex(r"([A-Za-z_]\w*)\s*(?::[^=]*)?=$"));
 static PRODUCE: LazyLock<Regex> =
     LazyLock::new(|| regex(r"\b(?:self\s*\.\s*)?([A-Za-z_]\w*)\s*\.\s*produce\s*\("));
@@ -59,6 +101,16 @@ static LAMBDA: LazyLock<Regex> = LazyLock::new(|| regex(r"^lambda\s+([^:]*):(.*)
 static LOOP_HEADER: LazyLock<Regex> = LazyLock::new(|| regex(r"^(?:async\s+)?(?:for|while)\b"));
 static MAIN_GUARD: LazyLock<Regex> =
     LazyLock::new(|| regex(r#"^if\s+__name__\s*==\s*['"]\s*__main__\s*['"]|^def\s+main\s*\("#));
+
+/// What kafka-python's exit hook does with a producer nobody closed (`KafkaProducer.
+/// _cleanup_factory`, registered with `atexit`): 1.x to 3.0.6 call `close(timeout=0)`, which
+/// force-closes at once; 3.0.7 (the "stalled shutdown" fix) calls `close(timeout=1)`, which
+/// flushes for at most one second and then force-closes. Either way, records not delivered
+/// by then are aborted — and a process ended by a signal or `os._exit` runs no hook at all.
+const KAFKA_PYTHON_AT_EXIT: &str = "at interpreter exit kafka-python closes it itself — with \
+     timeout=0 in versions up to 3.0.6 (records still buffered are aborted at once), with \
+     timeout=1 from 3.0.7 (records not delivered within one second are aborted) — and not at \
+     all when the process is killed or leaves through os._exit";
 
 /// Which parameter of a callback holds the error.
 #[derive(Clone, Copy)]
@@ -77,12 +129,54 @@ pub fn audit(source: &Source) -> FileAudit {
     };
     let python = Python { source };
     if source.text().contains("confluent_kafka") {
-        python.confluent(&mut audit);
+        let constructor = constructor(
+            source.text(),
+            "confluent_kafka",
+            &["Producer", "SerializingProducer", "AvroProducer"],
+        );
+        python.confluent(&constructor, &mut audit);
     }
     if KAFKA_PYTHON_IMPORT.is_match(source.text()) {
-        python.kafka_python(&mut audit);
+        let constructor = constructor(source.text(), "kafka", &["KafkaProducer"]);
+        python.kafka_python(&constructor, &mut audit);
+    }
+    if AIOKAFKA_IMPORT.is_match(source.text()) {
+        let constructor = constructor(source.text(), "aiokafka", &["AIOKafkaProducer"]);
+        python.aiokafka(&constructor, &mut audit);
     }
     audit
+}
+
+/// How `module`'s producer classes are constructed in this file: by their own names, through
+/// the module or an alias of it (`import confluent_kafka as ck` … `ck.Producer(`), or under
+/// an imported alias (`from kafka import KafkaProducer as KP`).
+fn constructor(text: &str, module: &str, classes: &[&str]) -> Regex {
+    let module_escaped = regex::escape(module);
+    let mut modules = vec![module_escaped.clone()];
+    let mut names: Vec<String> = classes.iter().map(|c| (*c).to_owned()).collect();
+    let module_alias = regex(&format!(
+        r"(?m)^\s*import\s+{module_escaped}\s+as\s+([A-Za-z_]\w*)"
+    ));
+    modules.extend(module_alias.captures_iter(text).map(|c| c[1].to_owned()));
+    let from_import = regex(&format!(
+        r"(?m)^\s*from\s+{module_escaped}(?:\.[\w.]+)?\s+import\s+\(?([^)\n]*)"
+    ));
+    for imported in from_import.captures_iter(text) {
+        for item in imported[1].split(',') {
+            let mut words = item.split_whitespace();
+            if let (Some(class), Some("as"), Some(alias)) =
+                (words.next(), words.next(), words.next())
+                && classes.contains(&class)
+            {
+                names.push(alias.to_owned());
+            }
+        }
+    }
+    regex(&format!(
+        r"\b(?:(?:{})\s*\.\s*)?(?:{})\s*\(",
+        modules.join("|"),
+        names.join("|")
+    ))
 }
 
 /// A producer created in this file and kept in a variable or attribute.
@@ -117,6 +211,14 @@ impl Python<'_> {
             };
             audit.producers += 1;
             let context = self.source.context(found.start(), close + 1);
+            let line = self.source.line(found.start());
+            if context.before == "return" {
+                // A helper that builds the producer: whoever calls it owns what it returns.
+                if let Some(factory) = self.enclosing_def(line) {
+                    created.extend(self.built_by(&factory));
+                }
+                continue;
+            }
             if context.enclosing.is_some() || !ends_with_assignment(context.before) {
                 continue;
             }
@@ -127,7 +229,6 @@ impl Python<'_> {
             if self.handed_over(&name) {
                 continue;
             }
-            let line = self.source.line(found.start());
             created.push(Created {
                 attribute: context.before.starts_with("self.")
                     || context.before.starts_with("cls."),
@@ -139,6 +240,111 @@ impl Python<'_> {
         created
     }
 
+    /// The name of the function whose body holds `line`, if any.
+    fn enclosing_def(&self, line: usize) -> Option<String> {
+        static DEF: LazyLock<Regex> =
+            LazyLock::new(|| regex(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\("));
+        self.headers(line).into_iter().find_map(|header| {
+            DEF.captures(self.source.code_line(header).trim())
+                .map(|c| c[1].to_owned())
+        })
+    }
+
+    /// Producers kept from a call to the helper `factory` (`producer = make_producer()`,
+    /// `self.producer = make_producer()`), as if constructed there.
+    fn built_by(&self, factory: &str) -> Vec<Created> {
+        let call = regex(&format!(
+            r"(?m)^([ \t]*)((?:self\s*\.\s*|cls\s*\.\s*)?)([A-Za-z_]\w*)\s*(?::[^=\n]*)?=\s*(?:self\s*\.\s*|cls\s*\.\s*)?{}\s*\(",
+            regex::escape(factory)
+        ));
+        call.captures_iter(self.code())
+            .filter(|found| !self.handed_over(&found[3]))
+            .map(|found| Created {
+                name: found[3].to_owned(),
+                line: self.source.line(found.get(3).expect("group 3").start()),
+                attribute: !found[2].is_empty(),
+                module_level: found[1].is_empty(),
+            })
+            .collect()
+    }
+
+    /// Sends made in a function that runs in a forked worker process
+    /// (`multiprocessing.Process(target=work)`, `pool.map(work, ...)`) with a producer the
+    /// worker did not create: it was built in the parent. librdkafka's and kafka-python's
+    /// background threads do not survive `fork`, and a multiprocessing child leaves through
+    /// `os._exit` without running exit hooks, so what the worker enqueues is never delivered.
+    /// `send` matches a send and captures the producer's name in group 1.
+    fn forked_sends(&self, send: &Regex, audit: &mut FileAudit) {
+        static FORK: LazyLock<Regex> =
+            LazyLock::new(|| regex(r"(?m)^[ \t]*([A-Za-z_]\w*)\s*=\s*os\s*\.\s*fork\s*\(\s*\)"));
+        static CALL: LazyLock<Regex> = LazyLock::new(|| regex(r"\b([A-Za-z_]\w*)\s*\("));
+        if !PROCESSES.is_match(self.code()) {
+            return;
+        }
+        // What runs in a child process: worker functions, and `os.fork()` child branches
+        // (`if pid == 0:`) with the functions they call.
+        let mut children: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut workers: BTreeSet<&str> = FORKED_TARGET
+            .captures_iter(self.code())
+            .filter_map(|c| c.get(1).or(c.get(2)))
+            .map(|m| m.as_str())
+            .collect();
+        for fork in FORK.captures_iter(self.code()) {
+            let pid = regex::escape(&fork[1]);
+            let child = regex(&format!(
+                r"(?m)^[ \t]*if\s+(?:{pid}\s*==\s*0|not\s+{pid})\s*:"
+            ));
+            let from = fork.get(0).expect("match").end();
+            let Some(found) = child.find_at(self.code(), from) else {
+                continue;
+            };
+            let body = self.block(self.source.line(found.start()));
+            for &line in &body {
+                for call in CALL.captures_iter(self.source.code_line(line)) {
+                    workers.insert(call.get(1).expect("group 1").as_str());
+                }
+            }
+            children.push(("the `os.fork()` child".to_owned(), body));
+        }
+        for worker in workers {
+            let def = regex(&format!(r"(?m)^[ \t]*def\s+{}\s*\(", regex::escape(worker)));
+            if let Some(found) = def.find(self.code()) {
+                let body = self.block(self.source.line(found.start()));
+                children.push((format!("`{worker}`"), body));
+            }
+        }
+        for (child, body) in children {
+            let text: String = body
+                .iter()
+                .map(|&l| self.source.code_line(l))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for send in send.captures_iter(&text) {
+                let name = &send[1];
+                let own = regex(&format!(r"\b{}\s*(?::[^=\n]*)?=[^=]", regex::escape(name)));
+                if own.is_match(&text) {
+                    continue;
+                }
+                let at = send.get(0).expect("match").start();
+                let line = body[text[..at].matches('\n').count()];
+                audit.issues.push(Issue::new(
+                    Kind::NoFlush,
+                    line,
+                    format!(
+                        "{child} runs in a forked process and sends with `{name}`, which the \
+                         parent process created: the producer's background thread does not \
+                         survive the fork and the child exits without flushing, so these \
+                         records are never delivered"
+                    ),
+                    "Create the producer in the child (inside the worker, or in the pool's \
+                     `initializer`) and `flush()` it before the child exits; never share a \
+                     producer across `fork`.",
+                ));
+                break;
+            }
+        }
+    }
+
     /// Returned or yielded (a factory, a fixture), or passed to a class: owned elsewhere.
     fn handed_over(&self, name: &str) -> bool {
         let name = regex::escape(name);
@@ -148,8 +354,9 @@ impl Python<'_> {
         .is_match(self.code())
     }
 
-    fn confluent(&self, audit: &mut FileAudit) {
-        let created = self.created(&CONFLUENT_NEW, audit);
+    fn confluent(&self, constructor: &Regex, audit: &mut FileAudit) {
+        self.forked_sends(&PRODUCE, audit);
+        let created = self.created(constructor, audit);
         let names: BTreeSet<&str> = created.iter().map(|c| c.name.as_str()).collect();
         let configured = CONFIGURED_CALLBACK
             .captures(self.source.text())
@@ -241,8 +448,9 @@ impl Python<'_> {
         }
     }
 
-    fn kafka_python(&self, audit: &mut FileAudit) {
-        let created = self.created(&KAFKA_PYTHON_NEW, audit);
+    fn kafka_python(&self, constructor: &Regex, audit: &mut FileAudit) {
+        self.forked_sends(&SEND, audit);
+        let created = self.created(constructor, audit);
         let names: BTreeSet<&str> = created.iter().map(|c| c.name.as_str()).collect();
         let mut buffering = BTreeSet::new();
         for found in SEND.captures_iter(self.code()) {
@@ -266,14 +474,23 @@ impl Python<'_> {
             if let Some(errback) = ERRBACK.captures(chain) {
                 let target = errback.get(1).expect("group 1");
                 let at = offset_in(self.code(), chain) + target.start();
-                let value = self.code()[at..]
-                    .split([')', ','])
-                    .next()
-                    .unwrap_or_default();
+                // A lambda runs to the `)` closing `add_errback(`: its body has commas and
+                // parentheses of its own (`lambda e: log.error("lost: %s", e)`).
+                let whole = errback.get(0).expect("match");
+                let open = offset_in(self.code(), chain)
+                    + whole.start()
+                    + whole.as_str().find('(').unwrap_or_default();
+                let value = match self.source.partner(open) {
+                    Some(close) if target.as_str() == "lambda" => &self.code()[at..close],
+                    _ => self.code()[at..]
+                        .split([')', ','])
+                        .next()
+                        .unwrap_or_default(),
+                };
                 self.judge_callback_value(value, at, ErrorParameter::Last, audit);
                 continue;
             }
-            if chain.contains(".add_both(") || future_kept(&context) {
+            if chain.contains(".add_both(") || future_kept(self.source, &context) {
                 continue;
             }
             audit.issues.push(if chain.contains(".add_callback(") {
@@ -310,8 +527,7 @@ impl Python<'_> {
                         producer.line,
                         format!(
                             "`{name}` is never flushed or closed before the script ends: \
-                             kafka-python's exit hook closes it with timeout=0, dropping the \
-                             records still buffered"
+                             {KAFKA_PYTHON_AT_EXIT}"
                         ),
                         format!(
                             "Call `{name}.flush()` and `{name}.close()` before the script ends."
@@ -327,8 +543,7 @@ impl Python<'_> {
                     Kind::NotClosed,
                     producer.line,
                     format!(
-                        "kafka-python producer `{name}` is never closed: at interpreter exit it \
-                         is closed with timeout=0, dropping records still buffered"
+                        "kafka-python producer `{name}` is never closed: {KAFKA_PYTHON_AT_EXIT}"
                     ),
                     format!(
                         "Call `{name}.close()` on shutdown (it flushes first), e.g. from the \
@@ -336,6 +551,87 @@ impl Python<'_> {
                     ),
                 )
                 .unless(&[name], &["close"])
+                .shared(producer.module_level)
+                .about_producer(producer.line),
+            );
+        }
+    }
+
+    /// aiokafka (every release up to 0.14): `send()` is a coroutine that enqueues the record
+    /// and returns an `asyncio.Future` of its delivery; `send_and_wait()` awaits both;
+    /// `stop()` flushes the pending batches and closes (`aiokafka/producer/producer.py`).
+    fn aiokafka(&self, constructor: &Regex, audit: &mut FileAudit) {
+        let created = self.created(constructor, audit);
+        let names: BTreeSet<&str> = created.iter().map(|c| c.name.as_str()).collect();
+        for found in AIOKAFKA_SEND.captures_iter(self.code()) {
+            let name = &found[1];
+            if !names.contains(name) && !name.to_lowercase().contains("producer") {
+                continue;
+            }
+            let method = &found[2];
+            let whole = found.get(0).expect("match");
+            let Some(close) = self.source.partner(whole.end() - 1) else {
+                continue;
+            };
+            audit.send_sites += 1;
+            let line = self.source.line(whole.start());
+            let context = self.source.context(whole.start(), close + 1);
+            let before = context.before;
+            let awaited =
+                before == "await" || before.ends_with(" await") || before.ends_with("=await");
+            if !awaited {
+                // A coroutine handed on (`create_task(...)`, `gather(...)`, assigned,
+                // returned) is its new holder's to await.
+                if future_kept(self.source, &context) {
+                    continue;
+                }
+                audit.issues.push(Issue::new(
+                    Kind::UncheckedSend,
+                    line,
+                    format!(
+                        "`{name}.{method}(...)` is never awaited: the coroutine never runs, so \
+                         the record is not even enqueued"
+                    ),
+                    format!("`await {name}.send_and_wait(...)` in a `try` that logs the error."),
+                ));
+                continue;
+            }
+            if method == "send_and_wait" {
+                self.judge_excepts(line, audit);
+                continue;
+            }
+            if before == "await" && context.enclosing.is_none() && context.after.is_empty() {
+                audit.issues.push(Issue::new(
+                    Kind::UncheckedSend,
+                    line,
+                    format!(
+                        "`await {name}.{method}(...)` only enqueues the record: the delivery \
+                         future it returns is dropped, so a failed delivery is never seen"
+                    ),
+                    format!(
+                        "Use `await {name}.send_and_wait(...)`, or keep the returned future and \
+                         `await` it in a `try` that logs the error at ERROR."
+                    ),
+                ));
+            }
+        }
+        for producer in &created {
+            let name = &producer.name;
+            audit.issues.push(
+                Issue::new(
+                    Kind::NoFlush,
+                    producer.line,
+                    format!(
+                        "aiokafka producer `{name}` is never stopped: `stop()` is what flushes \
+                         the batches still pending (lingering or not yet sent), so they are lost \
+                         when the event loop ends"
+                    ),
+                    format!(
+                        "`await {name}.stop()` on shutdown (in a `finally`), or use `async with \
+                         AIOKafkaProducer(...) as {name}:`."
+                    ),
+                )
+                .unless(&[name], &["stop", "flush"])
                 .shared(producer.module_level)
                 .about_producer(producer.line),
             );
@@ -588,9 +884,20 @@ fn callback_argument(arguments: &str) -> Option<&str> {
     (value != "None").then_some(value)
 }
 
-/// Is the future kept for later (assigned, returned, passed on, or a lambda's value)?
-fn future_kept(context: &Context<'_>) -> bool {
+/// Is the future kept for later (assigned, returned, passed on, or a lambda's value)? Not
+/// when the lambda is a thread's `target` or a timer's callback: their value is discarded.
+fn future_kept(source: &Source, context: &Context<'_>) -> bool {
+    static DISCARDED_LAMBDA: LazyLock<Regex> =
+        LazyLock::new(|| regex(r"(?:^|[\s,(])(?:target\s*=\s*)?lambda\b[^:]*:$"));
     let before = context.before;
+    if let Some(paren) = context.enclosing
+        && DISCARDED_LAMBDA.is_match(before)
+    {
+        let callee = crate::source::last_identifier(&source.code()[..paren]);
+        if DISCARDING.contains(&callee) || before.contains("target") {
+            return false;
+        }
+    }
     context.enclosing.is_some()
         || ends_with_assignment(before)
         || ["return", "yield", "await", "lambda"]
@@ -794,5 +1101,200 @@ class Events:
         self.producer.flush()
 "#;
         assert_eq!(issues(text), [(Kind::NoPoll, 5)]);
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+    use crate::model::settled_in_one_file;
+    use crate::source::PYTHON;
+
+    fn issues(text: &str) -> Vec<(Kind, usize)> {
+        settled_in_one_file("x.py", "python", audit(&Source::new(text, &PYTHON)))
+    }
+
+    #[test]
+    fn aiokafka_sends_and_stop() {
+        let text = r#"import asyncio
+
+from aiokafka import AIOKafkaProducer
+
+
+async def main():
+    producer = AIOKafkaProducer(bootstrap_servers="localhost:9092", linger_ms=100)
+    await producer.start()
+    for i in range(100):
+        await producer.send_and_wait("ticks", str(i).encode())
+    producer.send("ticks", b"x")
+    await producer.send("ticks", b"x")
+    fut = await producer.send("ticks", b"x")
+    asyncio.create_task(producer.send_and_wait("ticks", b"x"))
+
+
+asyncio.run(main())
+"#;
+        assert_eq!(
+            issues(text),
+            [
+                (Kind::NoFlush, 7),
+                (Kind::UncheckedSend, 11),
+                (Kind::UncheckedSend, 12)
+            ]
+        );
+        let stopped = text.replace(
+            "asyncio.run(main())",
+            "asyncio.run(main())\nproducer.stop()",
+        );
+        assert_eq!(issues(&stopped).len(), 2);
+    }
+
+    #[test]
+    fn producers_from_helpers_and_aliases() {
+        let helper = r#"from confluent_kafka import Producer
+
+def build():
+    return Producer({"bootstrap.servers": "k:9092"})
+
+producer = build()
+
+def publish(v):
+    producer.produce("t", v, on_delivery=report)
+    producer.poll(0)
+
+def report(err, msg):
+    if err is not None:
+        log.error("x %s", err)
+"#;
+        assert_eq!(issues(helper), [(Kind::NoFlush, 6)]);
+        let aliased = r#"import confluent_kafka as ck
+from kafka import KafkaProducer as KP
+
+def publish(rows):
+    p = ck.Producer(conf)
+    for row in rows:
+        p.produce("rows", row)
+    p.flush()
+    q = KP(bootstrap_servers="k:9092")
+    q.send("t", b"x").add_errback(on_error)
+    q.close()
+
+def on_error(exc):
+    log.error("x", exc_info=exc)
+"#;
+        assert_eq!(
+            issues(aliased),
+            [(Kind::NoPoll, 5), (Kind::UncheckedSend, 7)]
+        );
+    }
+
+    #[test]
+    fn forked_workers_with_the_parents_producer() {
+        let text = r#"import multiprocessing
+from kafka import KafkaProducer
+
+producer = KafkaProducer(bootstrap_servers="k:9092")
+
+def worker(rows):
+    for row in rows:
+        producer.send("rows", row).add_errback(on_error)
+
+def own(rows):
+    p = KafkaProducer(bootstrap_servers="k:9092")
+    p.send("rows", rows).add_errback(on_error)
+    p.close()
+
+def on_error(exc):
+    log.error("x", exc_info=exc)
+
+if __name__ == "__main__":
+    multiprocessing.Process(target=worker, args=([b"a"],)).start()
+    with multiprocessing.Pool(2) as pool:
+        pool.map(own, [b"a"])
+    producer.close()
+"#;
+        assert_eq!(issues(text), [(Kind::NoFlush, 8)]);
+        let threads = text.replace("multiprocessing.Process", "threading.Thread");
+        let threads = threads.replace("import multiprocessing\n", "import threading\n");
+        let threads = threads.replace(
+            "    with multiprocessing.Pool(2) as pool:\n        pool.map(own, [b\"a\"])\n",
+            "",
+        );
+        assert!(issues(&threads).is_empty(), "{:?}", issues(&threads));
+    }
+
+    #[test]
+    fn a_send_in_a_thread_lambda_drops_its_future() {
+        let text = r#"import threading
+from kafka import KafkaProducer
+
+class Beat:
+    def __init__(self):
+        self.producer = KafkaProducer()
+
+    def beat(self):
+        threading.Thread(target=lambda: self.producer.send("b", b"x")).start()
+        values = list(map(lambda v: self.producer.send("b", v), vs))
+
+    def close(self):
+        self.producer.close()
+"#;
+        assert_eq!(issues(text), [(Kind::UncheckedSend, 9)]);
+    }
+
+    #[test]
+    fn the_exit_hook_is_described_for_each_kafka_python_version() {
+        let text = "from kafka import KafkaProducer\n\nproducer = KafkaProducer()\nproducer.send(\"t\", b\"x\").add_errback(on_error)\n";
+        let audit = audit(&Source::new(text, &PYTHON));
+        let no_flush = audit
+            .issues
+            .iter()
+            .find(|i| i.kind == Kind::NoFlush)
+            .expect("a no-flush issue");
+        assert!(no_flush.title.contains("up to 3.0.6"), "{}", no_flush.title);
+        assert!(
+            no_flush.title.contains("timeout=1 from 3.0.7"),
+            "{}",
+            no_flush.title
+        );
+    }
+
+    #[test]
+    fn an_os_fork_child_sending_with_the_parents_producer() {
+        let text = r#"import os
+from confluent_kafka import Producer
+
+producer = Producer({"bootstrap.servers": "k:9092"})
+
+def index(doc):
+    producer.produce("docs", doc, on_delivery=report)
+
+def report(err, msg):
+    if err is not None:
+        log.error("x %s", err)
+
+pid = os.fork()
+if pid == 0:
+    index(b"a")
+    os._exit(0)
+producer.poll(0)
+producer.flush()
+"#;
+        assert_eq!(issues(text), [(Kind::NoFlush, 7)]);
+    }
+
+    #[test]
+    fn an_errback_lambda_is_read_to_its_closing_parenthesis() {
+        let text = r#"from kafka import KafkaProducer
+
+def write(producer, row):
+    producer.send("rows", row).add_errback(lambda e: log.error("lost: %s", e))
+    producer.send("rows", row).add_errback(lambda e: log.debug("lost: %s", e))
+    producer.send("rows", row).add_errback(lambda e: None)
+"#;
+        assert_eq!(
+            issues(text),
+            [(Kind::ErrorsHidden, 5), (Kind::UncheckedSend, 6)]
+        );
     }
 }

@@ -137,7 +137,7 @@ pub fn else_block(source: &Source, then_open: usize) -> Option<usize> {
 /// there.
 pub fn enclosing_catches(source: &Source, at: usize) -> Vec<(usize, Reaction)> {
     static CATCH: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^\s*catch\s*(?:\(\s*(?:[\w.|\s]+\s+)?(\w+)\s*(?::\s*[\w.|\s]+)?\)\s*)?\{")
+        Regex::new(r"^\s*catch\s*(?:\(\s*(?:[\w.|\s]+\s+)?\w+\s*(?::\s*[\w.|\s]+)?\)\s*)?\{")
             .expect("valid regex")
     });
     let mut reactions = Vec::new();
@@ -159,10 +159,10 @@ pub fn enclosing_catches(source: &Source, at: usize) -> Vec<(usize, Reaction)> {
             let Some(catch_close) = source.partner(catch_open) else {
                 break;
             };
-            let reaction = match found.get(1) {
-                Some(name) => callback(source, catch_open + 1..catch_close, name.as_str()),
-                None => classify(source.statements(catch_open)),
-            };
+            // A `catch` block runs only on failure: whatever it does (count the failure,
+            // record it, rethrow) is its reaction, whether or not it names the exception.
+            // Only an empty block (or `return`, `pass`) ignores it.
+            let reaction = classify(source.statements(catch_open));
             reactions.push((catch_at, reaction));
             close = catch_close;
         }

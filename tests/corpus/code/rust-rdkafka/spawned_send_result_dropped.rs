@@ -1,0 +1,12 @@
+use std::time::Duration;
+
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+pub fn publish_in_background(producer: FutureProducer, payloads: Vec<String>) {
+    tokio::spawn(async move {
+        for payload in payloads {
+            let record = FutureRecord::<(), _>::to("events").payload(&payload);
+            let _ = producer.send(record, Duration::from_secs(5)).await;
+        }
+    });
+}

@@ -38,6 +38,7 @@ pub mod bootstrap;
 pub mod cluster;
 pub mod config;
 pub mod rules;
+pub mod schema;
 
 use serde::Deserialize;
 use triage_sdk::files;
@@ -123,7 +124,7 @@ impl Check for ConfigAudit {
             "{}: {} keys, read as a {} file",
             params.path,
             config.entries,
-            config.dialect.name()
+            config.family.name()
         ));
         let topic = params
             .topic
@@ -174,7 +175,7 @@ fn report(audit: &Audit) -> Report {
     let mut summary = format!(
         "{} ({}, {} key{}): {failed} rule{} failed, {warned} warned, {passed} passed",
         config.file,
-        config.dialect.client().trim_start_matches("the "),
+        config.family.client().trim_start_matches("the "),
         config.entries,
         plural(config.entries),
         plural(failed),
@@ -191,7 +192,7 @@ fn report(audit: &Audit) -> Report {
         .count();
     report
         .summary(summary)
-        .fact("dialect", config.dialect.name())
+        .fact("dialect", config.family.name())
         .fact(
             "acks",
             match config.acks.value {

@@ -8,6 +8,7 @@
 
 mod bootstrap;
 mod cluster;
+mod schema;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -17,6 +18,10 @@ use triage_sdk::Finding;
 use crate::bootstrap::{BadEntry, Probe, Server};
 use crate::cluster::ClusterView;
 use crate::config::{Dialect, Origin, ProducerConfig};
+
+pub use schema::{
+    CONFIG_INVALID_VALUE, CONFIG_LEGACY_CLIENT, CONFIG_PLACEHOLDER, CONFIG_UNKNOWN_KEY,
+};
 
 /// Everything the rules judge.
 #[derive(Debug, Clone)]
@@ -123,8 +128,12 @@ pub const RULES: &[Rule] = &[
         check: invalid_values,
     },
     Rule {
-        name: "keys the client knows",
-        check: foreign_keys,
+        name: "keys and values the client knows",
+        check: schema::keys,
+    },
+    Rule {
+        name: "a client that still exists",
+        check: schema::legacy_file,
     },
     Rule {
         name: "bootstrap.servers resolvable and reachable",
@@ -188,6 +197,7 @@ fn invalid_values(audit: &Audit) -> Vec<Finding> {
                     invalid.origin.shown()
                 ),
             )
+            .cause(CONFIG_INVALID_VALUE)
             .fix(format!(
                 "Set {} to {}. The other rules assumed the default ({}).",
                 invalid.origin.key(),
@@ -195,60 +205,6 @@ fn invalid_values(audit: &Audit) -> Vec<Finding> {
                 invalid.assumed.shown()
             ));
             audit.cite(finding, &invalid.origin)
-        })
-        .collect()
-}
-
-/// Keys of the other client: the Java client ignores them with a log line nobody reads;
-/// librdkafka refuses them ("No such configuration property").
-fn foreign_keys(audit: &Audit) -> Vec<Finding> {
-    let config = &audit.config;
-    let consequence = match config.dialect {
-        Dialect::Java => "the Java client ignores it (\"supplied but isn't a known config\")",
-        Dialect::Librdkafka => {
-            "librdkafka refuses it (\"No such configuration property\") and the producer does not start"
-        }
-    };
-    config
-        .foreign
-        .iter()
-        .map(|foreign| {
-            let entry = &foreign.entry;
-            let fix = match foreign.equivalent {
-                Some(name) => format!("Write it as {name}={}.", entry.value),
-                None => format!(
-                    "Remove it: {} has no such setting.",
-                    config.dialect.client()
-                ),
-            };
-            Finding::warn(
-                "config.foreign-key",
-                format!(
-                    "{} is not a {} key: {consequence}",
-                    entry.key,
-                    config.dialect.name()
-                ),
-            )
-            .evidence(
-                format!("{}:{}", config.file, entry.line),
-                format!("{}={}", entry.key, entry.value),
-            )
-            .evidence(
-                config.file.clone(),
-                if config.dialect_keys.is_empty() {
-                    format!(
-                        "read as a file for {}: no key of either client's own",
-                        config.dialect.client()
-                    )
-                } else {
-                    format!(
-                        "read as a file for {}, which alone knows {}",
-                        config.dialect.client(),
-                        config.dialect_keys.join(", ")
-                    )
-                },
-            )
-            .fix(fix)
         })
         .collect()
 }

@@ -230,7 +230,14 @@ pub const SPECS: &[Spec] = &[
     },
     Spec {
         setting: Setting::EnableIdempotence,
-        java: spelling(&["enable.idempotence"], "true", "since 3.0"),
+        // kafka-clients 3.0.0 and 3.1.0 declared true but enabled idempotence only when the
+        // key was written (ProducerConfig.idempotenceEnabled; KAFKA-13598, fixed in 3.0.1,
+        // 3.1.1 and 3.2.0).
+        java: spelling(
+            &["enable.idempotence"],
+            "true",
+            "since 3.0.1/3.1.1/3.2; 3.0.0 and 3.1.0 only when written, false before",
+        ),
         librdkafka: spelling(&["enable.idempotence"], "false", "off"),
     },
     Spec {

@@ -209,6 +209,39 @@ fn invalid_values(audit: &Audit) -> Vec<Finding> {
         .collect()
 }
 
+/// Which of the defaults assumed were different in older Java clients, from the schema dumps
+/// of older kafka-clients versions, the newest that differs ("linger.ms was 0 in
+/// kafka-clients 3.9.1").
+fn default_changes(defaults: &[&Origin]) -> String {
+    let catalogue = crate::schema::catalogue();
+    let changes: Vec<String> = defaults
+        .iter()
+        .filter_map(|origin| match origin {
+            Origin::Default {
+                key,
+                raw,
+                dialect: Dialect::Java,
+                ..
+            } => {
+                let history = catalogue.java_default_history(key);
+                let (version, old) = history.first()?;
+                Some(format!(
+                    "{key} was {old} in kafka-clients {version} ({raw} now)"
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    if changes.is_empty() {
+        "Defaults change between client versions: set the ones that matter explicitly.".to_owned()
+    } else {
+        format!(
+            "Defaults change between client versions — {}: set the ones that matter explicitly.",
+            changes.join(", ")
+        )
+    }
+}
+
 /// Say when the cluster could not be asked, so that silence is not read as a pass.
 fn cluster_reachable(audit: &Audit) -> Vec<Finding> {
     match &audit.cluster {
@@ -252,7 +285,7 @@ fn defaults_assumed(audit: &Audit) -> Vec<Finding> {
             }
         ),
     )
-    .fix("Defaults change between client versions (acks and idempotence in Java 3.0, linger.ms in 4.0): set the ones that matter explicitly.");
+    .fix(default_changes(&defaults));
     for origin in defaults {
         finding = audit.cite(finding, origin);
     }

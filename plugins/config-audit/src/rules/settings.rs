@@ -117,7 +117,9 @@ pub(super) fn retries(audit: &Audit) -> Vec<Finding> {
 /// Rule 4: idempotence needs acks=all, retries > 0 and at most 5 requests in flight. Both
 /// clients adjust their own defaults to fit, so only values written in the file conflict;
 /// with idempotence written as `true` the producer then refuses to start, with the Java
-/// client's default (on since 3.0) idempotence is silently switched off instead.
+/// client's default (on since 3.0.1/3.1.1/3.2, KAFKA-13598) idempotence is silently switched
+/// off instead (ProducerConfig.postProcessAndValidateIdempotenceConfigs logs "Idempotence will
+/// be disabled because ...").
 pub(super) fn idempotence(audit: &Audit) -> Vec<Finding> {
     let config = &audit.config;
     let java = config.dialect == Dialect::Java;
@@ -207,7 +209,7 @@ pub(super) fn idempotence(audit: &Audit) -> Vec<Finding> {
         Finding::info(
             "config.idempotence",
             format!(
-                "Idempotence (on by default since 3.0) is silently disabled by {contradicting}: \
+                "Idempotence (on by default since kafka-clients 3.0.1/3.1.1/3.2) is silently disabled by {contradicting}: \
                  retries may duplicate or reorder records"
             ),
         )

@@ -745,6 +745,13 @@ fn placeholders_are_reported_by_impact_and_resolved_providers_pass() {
 fn defaults_and_cluster_access_are_stated() {
     let findings = defaults_assumed(&audit("acks=all\n"));
     assert_eq!(ids(&findings), [("config.defaults", Severity::Info)]);
+    let fix = findings[0].fix.as_deref().unwrap();
+    assert!(
+        fix.contains("linger.ms was 0 in kafka-clients 3.9.1 (5 now)")
+            && fix.contains("enable.idempotence was false in kafka-clients 2.8.2 (true now)")
+            && !fix.contains("acks was"),
+        "{fix}"
+    );
     assert!(evidence(&findings[0]).iter().any(|e| e
         == "app.properties | retries not set: assuming the Java client default retries=2147483647 (since 2.1)"));
     assert_eq!(

@@ -303,6 +303,22 @@ pub fn did_you_mean<'a>(key: &str, known: impl Iterator<Item = &'a str>) -> Opti
 pub fn check_value(key: &Key, value: &str, librdkafka: bool) -> Result<(), String> {
     let value = value.trim();
     let number = match key.kind {
+        // rd_kafka_conf_set: "Property \"%s\" must be set through dedicated .._set_..() function".
+        Kind::Pointer => {
+            return Err("nothing: it is set through its dedicated API call, not a file".to_owned());
+        }
+        // The 0.8 Scala producer's classes (kafka.serializer.StringEncoder, the default
+        // kafka.producer.DefaultPartitioner) do not exist in kafka-clients: loading one fails.
+        Kind::Class
+            if ["kafka.serializer.", "kafka.producer."]
+                .iter()
+                .any(|p| value.starts_with(p)) =>
+        {
+            return Err(
+                "a class of kafka-clients or the application (this is a class of the 0.8 Scala producer, removed in Kafka 2.0)"
+                    .to_owned(),
+            );
+        }
         Kind::Boolean => {
             let accepted: &[&str] = if librdkafka {
                 &["true", "false", "t", "f", "1", "0"]
@@ -570,6 +586,12 @@ mod tests {
         assert!(rdk("compression.codec", "ZSTD").is_ok());
         assert!(rdk("debug", "broker,topic,msg").is_ok());
         assert!(rdk("debug", "broker,everything").is_err());
+        assert!(
+            rdk("dr_msg_cb", "x").is_err(),
+            "a callback is set through the API"
+        );
+        assert!(java("value.serializer", "kafka.serializer.StringEncoder").is_err());
+        assert!(java("value.serializer", "com.example.OrderSerializer").is_ok());
     }
 
     #[test]

@@ -719,3 +719,104 @@ fn lab_kafka_jars() -> PathBuf {
         .unwrap_or_else(|| panic!("tests/lab/lab fetch did not name the Kafka jars: {text}"));
     PathBuf::from(jars)
 }
+
+/// Run tests/fixtures/configs/SendRecords.java: `count` records of 1 KiB from a real
+/// KafkaProducer configured by `file`, to `topic` on the lab; returns its one-line account.
+fn send_records(lab: &Lab, file: &Path, topic: &str, count: u32) -> (u32, u32, String) {
+    let output = std::process::Command::new("java")
+        .arg("-cp")
+        .arg(format!("{}/*", lab_kafka_jars().display()))
+        .arg(support::root().join("tests/fixtures/configs/SendRecords.java"))
+        .arg(file)
+        .arg(&lab.bootstrap)
+        .arg(topic)
+        .arg(count.to_string())
+        .arg("1024")
+        .output()
+        .expect("java runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("accepted="))
+        .unwrap_or_else(|| {
+            panic!(
+                "SendRecords printed no account: {stdout}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+        .to_owned();
+    let field = |name: &str| -> u32 {
+        line.split_whitespace()
+            .find_map(|f| f.strip_prefix(&format!("{name}=")))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+    };
+    let failed = field("failed_at_send") + field("failed_in_callback");
+    (field("accepted"), failed, line)
+}
+
+/// Severity follows impact, on the real lab: the settings config-audit calls a failure make
+/// most records fail when a real Java producer sends with them (a tiny buffer with
+/// max.block.ms=0; a batch.size above buffer.memory), and the run does not exit 0; the plain
+/// control sends every record.
+#[test]
+fn settings_the_audit_calls_failures_make_records_fail_on_the_lab() {
+    let scenario = Lab::exclusive();
+    let lab = scenario.lab();
+    lab.topic("audit-impact", 3, 3, &["min.insync.replicas=2"]);
+    let corpus = support::root().join("tests/corpus/configs");
+    let count = 20_000;
+    for (file, id) in [
+        (
+            "java/no-block-tiny-buffer.properties",
+            "config.buffers.memory",
+        ),
+        (
+            "java/batch-exceeds-buffer.properties",
+            "config.buffers.batch-size",
+        ),
+        ("java/control-plain.properties", ""),
+    ] {
+        let path = corpus.join(file);
+        let (accepted, failed, account) = send_records(lab, &path, "audit-impact", count);
+        println!("{file}: {account}");
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("bootstrap.servers") && !l.starts_with("    kafka-"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let properties = format!("bootstrap.servers={}\n{text}\n", lab.bootstrap);
+        let outcome = audit(lab, dir.path(), &properties, "audit-impact");
+        if id.is_empty() {
+            assert_eq!((accepted, failed), (count, 0), "{account}");
+            assert!(failing_ids(&outcome).is_empty(), "{}", outcome.stdout);
+            assert_eq!(outcome.code, 0, "{outcome:?}");
+            continue;
+        }
+        assert!(
+            failed * 2 > count,
+            "{file}: the audit calls it a failure, but most records went through: {account}"
+        );
+        assert_eq!(
+            finding(&outcome, id)["severity"],
+            "fail",
+            "{}",
+            outcome.stdout
+        );
+        assert_eq!(
+            outcome.step("config")["status"],
+            "fail",
+            "{}",
+            outcome.stdout
+        );
+        assert_eq!(
+            first_cause(&outcome),
+            "config.buffers",
+            "{}",
+            outcome.stdout
+        );
+        assert_ne!(outcome.code, 0, "{outcome:?}");
+    }
+}

@@ -1,5 +1,6 @@
 //! The producer configuration as the client will see it: the file parsed line by line, its
-//! dialect (Java client or librdkafka) recognised by the keys present, and every setting the
+//! dialect (Java client, librdkafka, or the 0.8 Scala producer) scored from every key against
+//! the clients' schemas ([`crate::schema`]), and every setting the
 //! rules need resolved to a typed value that remembers where it came from — a `file:line`,
 //! or the client's documented default when the file leaves the key out.
 //!
@@ -7,6 +8,8 @@
 //! and the version that introduced the default, so a new client version is a table edit.
 
 use std::collections::BTreeMap;
+
+use crate::schema::{self, Family};
 
 /// Which client library reads the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +111,12 @@ pub enum Setting {
     QueueMaxMessages,
     /// How long `send()` may block for metadata or buffer space (Java only).
     MaxBlockMs,
+    /// The most bytes batched per partition (Java: one batch; librdkafka: one MessageSet).
+    BatchSize,
+    /// The most records batched in one MessageSet (librdkafka only).
+    BatchMessages,
+    /// The transactional producer's id (no default).
+    TransactionalId,
 }
 
 /// How one client spells a setting and what it assumes when the file leaves it out.
@@ -221,7 +230,14 @@ pub const SPECS: &[Spec] = &[
     },
     Spec {
         setting: Setting::EnableIdempotence,
-        java: spelling(&["enable.idempotence"], "true", "since 3.0"),
+        // kafka-clients 3.0.0 and 3.1.0 declared true but enabled idempotence only when the
+        // key was written (ProducerConfig.idempotenceEnabled; KAFKA-13598, fixed in 3.0.1,
+        // 3.1.1 and 3.2.0).
+        java: spelling(
+            &["enable.idempotence"],
+            "true",
+            "since 3.0.1/3.1.1/3.2; 3.0.0 and 3.1.0 only when written, false before",
+        ),
         librdkafka: spelling(&["enable.idempotence"], "false", "off"),
     },
     Spec {
@@ -249,6 +265,31 @@ pub const SPECS: &[Spec] = &[
         java: spelling(&["max.block.ms"], "60000", "60 s"),
         librdkafka: None,
     },
+    Spec {
+        setting: Setting::BatchSize,
+        java: spelling(&["batch.size"], "16384", "16 KiB"),
+        librdkafka: spelling(&["batch.size"], "1000000", "1 MB"),
+    },
+    Spec {
+        setting: Setting::BatchMessages,
+        java: None,
+        librdkafka: spelling(&["batch.num.messages"], "10000", "10000"),
+    },
+    Spec {
+        setting: Setting::TransactionalId,
+        java: Some(Spelling {
+            names: &["transactional.id"],
+            default: None,
+            since: "none",
+            scale: 1,
+        }),
+        librdkafka: Some(Spelling {
+            names: &["transactional.id"],
+            default: None,
+            since: "none",
+            scale: 1,
+        }),
+    },
 ];
 
 /// The row of `setting`.
@@ -258,51 +299,6 @@ pub fn spec(setting: Setting) -> &'static Spec {
         .find(|spec| spec.setting == setting)
         .expect("every setting has a row in SPECS")
 }
-
-/// Keys only librdkafka knows: their presence says the file is for librdkafka.
-const LIBRDKAFKA_ONLY: &[&str] = &[
-    "metadata.broker.list",
-    "request.required.acks",
-    "message.send.max.retries",
-    "queue.buffering.max.ms",
-    "queue.buffering.max.kbytes",
-    "queue.buffering.max.messages",
-    "message.timeout.ms",
-    "max.in.flight",
-    "message.max.bytes",
-    "batch.num.messages",
-    "compression.codec",
-    "socket.timeout.ms",
-    "socket.keepalive.enable",
-    "topic.metadata.refresh.interval.ms",
-    "queuing.strategy",
-    "partitioner",
-    "ssl.ca.location",
-    "ssl.certificate.location",
-    "ssl.key.location",
-    "sasl.mechanisms",
-    "sasl.username",
-    "sasl.password",
-    "statistics.interval.ms",
-    "api.version.request",
-    "broker.version.fallback",
-    "debug",
-];
-
-/// Keys only the Java client knows.
-const JAVA_ONLY: &[&str] = &[
-    "key.serializer",
-    "value.serializer",
-    "buffer.memory",
-    "max.block.ms",
-    "max.request.size",
-    "partitioner.class",
-    "interceptor.classes",
-    "ssl.truststore.location",
-    "ssl.keystore.location",
-    "sasl.jaas.config",
-    "metadata.max.idle.ms",
-];
 
 /// Where a value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -411,26 +407,25 @@ pub struct Invalid {
     pub assumed: Origin,
 }
 
-/// A key of the other client's dialect: this client does not know it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ForeignKey {
-    /// The entry.
-    pub entry: Entry,
-    /// What this client calls the same setting, when it has it.
-    pub equivalent: Option<&'static str>,
-}
-
 /// The producer configuration the rules judge.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProducerConfig {
     /// The file, as given in the step's `path`.
     pub file: String,
-    /// Which client reads it.
+    /// The client family the keys were written for.
+    pub family: Family,
+    /// Which client's names and defaults type the settings (a 0.8 file is read with
+    /// librdkafka's, which kept most of the 0.8 names).
     pub dialect: Dialect,
     /// The keys that decided the dialect (empty: none decided, the Java client assumed).
     pub dialect_keys: Vec<String>,
     /// Number of entries in the file.
     pub entries: usize,
+    /// The entry in force for each key (the last line that sets it), in line order.
+    pub lines: Vec<Entry>,
+    /// Keys whose value is an unsubstituted `${...}` placeholder: the typed settings assume
+    /// the default for them, and the placeholder is reported once, by the schema rule.
+    pub placeholder_values: Vec<String>,
     /// The bootstrap list as written; `None` when the file has none (there is no default).
     pub bootstrap_servers: Option<Value<String>>,
     /// `acks` / `request.required.acks`.
@@ -456,10 +451,14 @@ pub struct ProducerConfig {
     pub queue_max_messages: Option<Value<u64>>,
     /// `max.block.ms` (Java only).
     pub max_block_ms: Option<Value<u64>>,
+    /// `batch.size`, in bytes.
+    pub batch_size: Option<Value<u64>>,
+    /// `batch.num.messages` (librdkafka only).
+    pub batch_messages: Option<Value<u64>>,
+    /// `transactional.id`, when set.
+    pub transactional_id: Option<Value<String>>,
     /// Values the client would refuse; the audit assumed the default for each.
     pub invalid: Vec<Invalid>,
-    /// Keys of the other client, which this one ignores or refuses.
-    pub foreign: Vec<ForeignKey>,
 }
 
 impl ProducerConfig {
@@ -470,7 +469,23 @@ impl ProducerConfig {
         for entry in entries {
             last.insert(entry.key.as_str(), entry);
         }
-        let (dialect, dialect_keys) = detect_dialect(last.keys().copied());
+        let placeholder_values: Vec<String> = last
+            .values()
+            .filter(|entry| schema::placeholder(&entry.value).is_some())
+            .map(|entry| entry.key.clone())
+            .collect();
+        // A placeholder key (`${PREFIX}.acks`) is no key of any client: it does not vote.
+        let (family, dialect_keys) = schema::detect(
+            last.keys()
+                .copied()
+                .filter(|key| schema::placeholder(key).is_none()),
+        );
+        let dialect = match family {
+            Family::Java => Dialect::Java,
+            Family::Librdkafka | Family::Legacy08 => Dialect::Librdkafka,
+        };
+        let mut lines: Vec<Entry> = last.values().map(|entry| (*entry).clone()).collect();
+        lines.sort_by_key(|entry| entry.line);
         let mut loader = Loader {
             file,
             dialect,
@@ -484,9 +499,12 @@ impl ProducerConfig {
         };
         let config = ProducerConfig {
             file: file.to_owned(),
+            family,
             dialect,
             dialect_keys,
             entries: entries.len(),
+            lines,
+            placeholder_values,
             bootstrap_servers: loader.resolve(Setting::BootstrapServers, parse_list),
             acks: loader.required(Setting::Acks, |raw| parse_acks(raw, dialect)),
             retries: loader.required(Setting::Retries, parse_count),
@@ -499,8 +517,10 @@ impl ProducerConfig {
             buffer_bytes: loader.required(Setting::BufferBytes, parse_count),
             queue_max_messages: loader.resolve(Setting::QueueMaxMessages, parse_count),
             max_block_ms: loader.resolve(Setting::MaxBlockMs, parse_count),
+            batch_size: loader.resolve(Setting::BatchSize, parse_count),
+            batch_messages: loader.resolve(Setting::BatchMessages, parse_count),
+            transactional_id: loader.resolve(Setting::TransactionalId, parse_list),
             invalid: Vec::new(),
-            foreign: foreign_keys(&last, dialect),
         };
         ProducerConfig {
             invalid: loader.invalid,
@@ -528,53 +548,6 @@ impl ProducerConfig {
     }
 }
 
-/// The dialect with the more keys of its own; the Java client when neither has any (its
-/// names are the ones both clients share).
-fn detect_dialect<'a>(keys: impl Iterator<Item = &'a str>) -> (Dialect, Vec<String>) {
-    let (mut java, mut librdkafka) = (Vec::new(), Vec::new());
-    for key in keys {
-        if JAVA_ONLY.contains(&key) {
-            java.push(key.to_owned());
-        } else if LIBRDKAFKA_ONLY.contains(&key) {
-            librdkafka.push(key.to_owned());
-        }
-    }
-    if librdkafka.len() > java.len() {
-        (Dialect::Librdkafka, librdkafka)
-    } else {
-        (Dialect::Java, java)
-    }
-}
-
-/// Keys of the other dialect, with this client's name for the same setting when it has one.
-fn foreign_keys(last: &BTreeMap<&str, &Entry>, dialect: Dialect) -> Vec<ForeignKey> {
-    let foreign = match dialect {
-        Dialect::Java => LIBRDKAFKA_ONLY,
-        Dialect::Librdkafka => JAVA_ONLY,
-    };
-    let other = match dialect {
-        Dialect::Java => Dialect::Librdkafka,
-        Dialect::Librdkafka => Dialect::Java,
-    };
-    let mut keys: Vec<ForeignKey> = last
-        .values()
-        .filter(|entry| foreign.contains(&entry.key.as_str()))
-        .map(|entry| ForeignKey {
-            entry: (*entry).clone(),
-            equivalent: SPECS
-                .iter()
-                .find(|spec| {
-                    spec.spelling(other)
-                        .is_some_and(|s| s.names.contains(&entry.key.as_str()))
-                })
-                .and_then(|spec| spec.spelling(dialect))
-                .map(|s| s.names[0]),
-        })
-        .collect();
-    keys.sort_by_key(|key| key.entry.line);
-    keys
-}
-
 /// Resolves settings against the file's entries and the defaults table.
 struct Loader<'a> {
     file: &'a str,
@@ -598,6 +571,9 @@ impl Loader<'_> {
             .names
             .iter()
             .filter_map(|name| self.last.get(name))
+            // An unsubstituted placeholder is no value: the default applies, and the
+            // placeholder is reported by the schema rule.
+            .filter(|entry| schema::placeholder(&entry.value).is_none())
             .max_by_key(|entry| entry.line);
         let default = spelling.default.map(|raw| {
             let origin = Origin::Default {
@@ -787,12 +763,66 @@ mod tests {
     }
 
     #[test]
-    fn keys_of_the_other_client_are_flagged_with_the_equivalent() {
+    fn keys_of_the_other_client_do_not_set_this_clients_settings() {
         let config = load("bootstrap.servers=a:1\nkey.serializer=x\nrequest.required.acks=0\n");
         assert_eq!(config.dialect, Dialect::Java);
         assert_eq!(config.acks.value, Acks::All, "the Java client ignores it");
-        assert_eq!(config.foreign.len(), 1);
-        assert_eq!(config.foreign[0].equivalent, Some("acks"));
+    }
+
+    #[test]
+    fn placeholder_values_take_the_default_and_are_remembered() {
+        let config = load("bootstrap.servers=${BROKERS}\nlinger.ms=${LINGER}\nacks=1\n");
+        assert!(config.bootstrap_servers.is_none());
+        assert_eq!(config.linger_ms.value, 5);
+        assert!(config.invalid.is_empty());
+        assert_eq!(
+            config.placeholder_values,
+            ["bootstrap.servers", "linger.ms"]
+        );
+    }
+
+    #[test]
+    fn a_0_8_scala_producer_file_is_recognised_and_typed_with_librdkafkas_names() {
+        let config = load(
+            "metadata.broker.list=a:9092\nrequest.required.acks=1\nproducer.type=async\n\
+             serializer.class=kafka.serializer.StringEncoder\n",
+        );
+        assert_eq!(config.family, Family::Legacy08);
+        assert_eq!(config.acks.value, Acks::Leader);
+    }
+
+    #[test]
+    fn the_defaults_table_agrees_with_the_clients_schemas() {
+        // SPECS names the defaults the rules assume; the schemas are what the clients declare
+        // (kafka-clients 4.4.0's ConfigDef, librdkafka 2.15.0's property table).
+        let catalogue = schema::catalogue();
+        for spec in SPECS {
+            for (dialect, spelling) in [
+                (Dialect::Java, spec.java.as_ref()),
+                (Dialect::Librdkafka, spec.librdkafka.as_ref()),
+            ] {
+                let Some(spelling) = spelling else { continue };
+                for name in spelling.names {
+                    let declared = match dialect {
+                        Dialect::Java => catalogue.java_producer.key(name),
+                        Dialect::Librdkafka => catalogue.librdkafka.producer_key(name),
+                    };
+                    let declared = declared
+                        .unwrap_or_else(|| panic!("{name} is not a {dialect:?} producer key"));
+                    let Some(default) = spelling.default else {
+                        continue;
+                    };
+                    // librdkafka documents acks as -1 and linger.ms as a float.
+                    let schema_default = declared.default.as_deref().unwrap_or("");
+                    assert!(
+                        schema_default == default
+                            || (schema_default.parse::<f64>().ok())
+                                .is_some_and(|n| default.parse::<f64>().ok() == Some(n)),
+                        "{dialect:?} {name}: SPECS says {default}, the schema {schema_default}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -801,5 +831,6 @@ mod tests {
         // resolves every row.
         assert_eq!(load("").dialect, Dialect::Java);
         assert_eq!(load("debug=msg\n").dialect, Dialect::Librdkafka);
+        assert_eq!(load("producer.type=sync\n").dialect, Dialect::Librdkafka);
     }
 }

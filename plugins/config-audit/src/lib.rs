@@ -1,20 +1,23 @@
 //! `config-audit`: does the application's producer configuration explain why its events never
 //! arrive?
 //!
-//! Reads the producer's configuration file — a Java client `.properties` file or a
-//! librdkafka-style one, recognised by the keys present — and judges it the way the client
-//! itself will, then against the live cluster:
+//! Reads the producer's configuration file — a Java client `.properties` file, a
+//! librdkafka-style one, or one written for the 0.8 Scala producer, recognised by scoring every
+//! key against each client's schema ([`schema`]) — and judges it the way the client itself
+//! will, then against the live cluster:
 //!
 //! | rule | finding | cause |
 //! | --- | --- | --- |
+//! | every key against the client's schema: unknown (with the key meant), consumer/admin key, the other dialect's, a 0.8 key (with its replacement), an unsubstituted `${...}`; every value against the key's type, range and listed values | `config.unknown-key`, `config.client-key`, `config.foreign-key`, `config.legacy-key`, `config.placeholder`, `config.invalid`, `config.deprecated-key` | `config.unknown-key`, `config.placeholder`, `config.invalid-value` (plugin constants, not yet in the SDK catalogue) |
+//! | a file for the 0.8 Scala producer (removed in Kafka 2.0) | `config.legacy-client` | `config.legacy-client` |
 //! | each `bootstrap.servers` entry resolves, connects and speaks Kafka (probed when granted, else compared with the advertised listeners: wrong port, typo) | `config.bootstrap.*` | `config.bootstrap`, `net.*`, `dns.unresolvable` |
 //! | `acks` 0 (fail) or 1 (warn) | `config.acks` | `config.acks-weak` |
 //! | `retries` 0 (fail) or below 3 (warn) | `config.retries` | `config.retries` |
-//! | `enable.idempotence=true` with acks ≠ all, retries 0 or more than 5 in flight | `config.idempotence` | `config.idempotence` |
+//! | `enable.idempotence=true` (or `transactional.id`) with acks ≠ all, retries 0 or more than 5 in flight; `transactional.id` with `enable.idempotence=false` | `config.idempotence` | `config.idempotence` |
 //! | `delivery.timeout.ms >= linger.ms + request.timeout.ms` (librdkafka: `message.timeout.ms > linger.ms`) | `config.delivery-timeout` | `config.delivery-timeout` |
 //! | `request.timeout.ms` vs the brokers' `replica.lag.time.max.ms` (acks=all) | `config.request-timeout` | `client.timeout` |
 //! | `max.request.size` vs the topic's `max.message.bytes` (else the brokers' `message.max.bytes`) | `config.message-size` | `config.message-size` |
-//! | `buffer.memory`, `queue.buffering.max.*`, `max.block.ms=0` | `config.buffers.*` | `config.buffers` |
+//! | `buffer.memory`, `queue.buffering.max.*`, `max.block.ms` 0 (fail) or under 1 s, a small buffer with `max.block.ms=0` (fail), `batch.size` above `buffer.memory` (fail) or `max.request.size`, `batch.num.messages` above `queue.buffering.max.messages` | `config.buffers.*`, `config.batch-size` | `config.buffers`, `config.message-size` |
 //! | the topic exists, has live leaders, and (acks=all) RF and ISR satisfy `min.insync.replicas` | `config.topic-missing`, `config.partition-offline`, `config.min-insync-unsatisfiable`, `config.isr-below-min` | `topic.missing`, `partition.offline`, `isr.below-min` |
 //!
 //! Every finding quotes the setting with its `file:line`; a setting absent from the file
@@ -27,6 +30,8 @@
 //!
 //! # Layout
 //!
+//! - [`schema`]: the clients' schemas (data in `schema/`, embedded): which client knows a key,
+//!   the dialect by score, value checks, did-you-mean.
 //! - [`config`]: the file parsed with line numbers, the dialect, the defaults table, the
 //!   typed model.
 //! - [`bootstrap`]: bootstrap entries parsed, probed, compared with the known listeners.
@@ -38,6 +43,7 @@ pub mod bootstrap;
 pub mod cluster;
 pub mod config;
 pub mod rules;
+pub mod schema;
 
 use serde::Deserialize;
 use triage_sdk::files;
@@ -123,7 +129,7 @@ impl Check for ConfigAudit {
             "{}: {} keys, read as a {} file",
             params.path,
             config.entries,
-            config.dialect.name()
+            config.family.name()
         ));
         let topic = params
             .topic
@@ -174,7 +180,7 @@ fn report(audit: &Audit) -> Report {
     let mut summary = format!(
         "{} ({}, {} key{}): {failed} rule{} failed, {warned} warned, {passed} passed",
         config.file,
-        config.dialect.client().trim_start_matches("the "),
+        config.family.client().trim_start_matches("the "),
         config.entries,
         plural(config.entries),
         plural(failed),
@@ -191,7 +197,7 @@ fn report(audit: &Audit) -> Report {
         .count();
     report
         .summary(summary)
-        .fact("dialect", config.dialect.name())
+        .fact("dialect", config.family.name())
         .fact(
             "acks",
             match config.acks.value {

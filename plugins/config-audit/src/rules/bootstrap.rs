@@ -12,6 +12,14 @@ use crate::config::{Dialect, Origin};
 /// Every entry, judged. One working entry is enough for the client to start, so problems are
 /// failures only when no entry is known to work or left unchecked.
 pub(super) fn bootstrap_servers(audit: &Audit) -> Vec<Finding> {
+    // An unsubstituted `${...}` is reported once, by the schema rule.
+    if audit.config.placeholder_values.iter().any(|key| {
+        crate::config::spec(crate::config::Setting::BootstrapServers)
+            .spelling(audit.config.dialect)
+            .is_some_and(|s| s.names.contains(&key.as_str()))
+    }) {
+        return Vec::new();
+    }
     let config = &audit.config;
     let Some(list) = &config.bootstrap_servers else {
         let names = match config.dialect {

@@ -8,6 +8,7 @@
 
 mod bootstrap;
 mod cluster;
+mod schema;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -17,6 +18,10 @@ use triage_sdk::Finding;
 use crate::bootstrap::{BadEntry, Probe, Server};
 use crate::cluster::ClusterView;
 use crate::config::{Dialect, Origin, ProducerConfig};
+
+pub use schema::{
+    CONFIG_INVALID_VALUE, CONFIG_LEGACY_CLIENT, CONFIG_PLACEHOLDER, CONFIG_UNKNOWN_KEY,
+};
 
 /// Everything the rules judge.
 #[derive(Debug, Clone)]
@@ -123,8 +128,12 @@ pub const RULES: &[Rule] = &[
         check: invalid_values,
     },
     Rule {
-        name: "keys the client knows",
-        check: foreign_keys,
+        name: "keys and values the client knows",
+        check: schema::keys,
+    },
+    Rule {
+        name: "a client that still exists",
+        check: schema::legacy_file,
     },
     Rule {
         name: "bootstrap.servers resolvable and reachable",
@@ -188,6 +197,7 @@ fn invalid_values(audit: &Audit) -> Vec<Finding> {
                     invalid.origin.shown()
                 ),
             )
+            .cause(CONFIG_INVALID_VALUE)
             .fix(format!(
                 "Set {} to {}. The other rules assumed the default ({}).",
                 invalid.origin.key(),
@@ -199,58 +209,37 @@ fn invalid_values(audit: &Audit) -> Vec<Finding> {
         .collect()
 }
 
-/// Keys of the other client: the Java client ignores them with a log line nobody reads;
-/// librdkafka refuses them ("No such configuration property").
-fn foreign_keys(audit: &Audit) -> Vec<Finding> {
-    let config = &audit.config;
-    let consequence = match config.dialect {
-        Dialect::Java => "the Java client ignores it (\"supplied but isn't a known config\")",
-        Dialect::Librdkafka => {
-            "librdkafka refuses it (\"No such configuration property\") and the producer does not start"
-        }
-    };
-    config
-        .foreign
+/// Which of the defaults assumed were different in older Java clients, from the schema dumps
+/// of older kafka-clients versions, the newest that differs ("linger.ms was 0 in
+/// kafka-clients 3.9.1").
+fn default_changes(defaults: &[&Origin]) -> String {
+    let catalogue = crate::schema::catalogue();
+    let changes: Vec<String> = defaults
         .iter()
-        .map(|foreign| {
-            let entry = &foreign.entry;
-            let fix = match foreign.equivalent {
-                Some(name) => format!("Write it as {name}={}.", entry.value),
-                None => format!(
-                    "Remove it: {} has no such setting.",
-                    config.dialect.client()
-                ),
-            };
-            Finding::warn(
-                "config.foreign-key",
-                format!(
-                    "{} is not a {} key: {consequence}",
-                    entry.key,
-                    config.dialect.name()
-                ),
-            )
-            .evidence(
-                format!("{}:{}", config.file, entry.line),
-                format!("{}={}", entry.key, entry.value),
-            )
-            .evidence(
-                config.file.clone(),
-                if config.dialect_keys.is_empty() {
-                    format!(
-                        "read as a file for {}: no key of either client's own",
-                        config.dialect.client()
-                    )
-                } else {
-                    format!(
-                        "read as a file for {}, which alone knows {}",
-                        config.dialect.client(),
-                        config.dialect_keys.join(", ")
-                    )
-                },
-            )
-            .fix(fix)
+        .filter_map(|origin| match origin {
+            Origin::Default {
+                key,
+                raw,
+                dialect: Dialect::Java,
+                ..
+            } => {
+                let history = catalogue.java_default_history(key);
+                let (version, old) = history.first()?;
+                Some(format!(
+                    "{key} was {old} in kafka-clients {version} ({raw} now)"
+                ))
+            }
+            _ => None,
         })
-        .collect()
+        .collect();
+    if changes.is_empty() {
+        "Defaults change between client versions: set the ones that matter explicitly.".to_owned()
+    } else {
+        format!(
+            "Defaults change between client versions — {}: set the ones that matter explicitly.",
+            changes.join(", ")
+        )
+    }
 }
 
 /// Say when the cluster could not be asked, so that silence is not read as a pass.
@@ -296,7 +285,7 @@ fn defaults_assumed(audit: &Audit) -> Vec<Finding> {
             }
         ),
     )
-    .fix("Defaults change between client versions (acks and idempotence in Java 3.0, linger.ms in 4.0): set the ones that matter explicitly.");
+    .fix(default_changes(&defaults));
     for origin in defaults {
         finding = audit.cite(finding, origin);
     }

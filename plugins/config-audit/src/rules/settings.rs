@@ -19,6 +19,9 @@ const MIN_BUFFER_BYTES: u64 = 1024 * 1024;
 /// Below this many queued records, librdkafka's `produce()` fails with QUEUE_FULL at any
 /// real rate.
 const MIN_QUEUE_MESSAGES: u64 = 1000;
+/// Below this, `send()` gives up on metadata before a broker that is merely slow (a restart,
+/// a leader election) answers: the first record to each topic fails.
+const MIN_MAX_BLOCK_MS: u64 = 1000;
 
 /// Rule 2: `acks=0` or `acks=1` lose acknowledged ("sent") records when the leader fails.
 pub(super) fn acks_durable(audit: &Audit) -> Vec<Finding> {
@@ -81,8 +84,13 @@ pub(super) fn retries(audit: &Audit) -> Vec<Finding> {
         n if n < LOW_RETRIES => (
             Severity::Warn,
             format!(
-                "{}: a single leader election can take more attempts than that, and the record is dropped",
-                retries.origin.shown()
+                "{}: a single leader election can take more attempts than that, and the record is dropped{}",
+                retries.origin.shown(),
+                if audit.config.enable_idempotence.value {
+                    " — with idempotence on, retries cannot duplicate or reorder records, so the cap buys nothing"
+                } else {
+                    ""
+                }
             ),
         ),
         _ => return Vec::new(),
@@ -109,13 +117,36 @@ pub(super) fn retries(audit: &Audit) -> Vec<Finding> {
 /// Rule 4: idempotence needs acks=all, retries > 0 and at most 5 requests in flight. Both
 /// clients adjust their own defaults to fit, so only values written in the file conflict;
 /// with idempotence written as `true` the producer then refuses to start, with the Java
-/// client's default (on since 3.0) idempotence is silently switched off instead.
+/// client's default (on since 3.0.1/3.1.1/3.2, KAFKA-13598) idempotence is silently switched
+/// off instead (ProducerConfig.postProcessAndValidateIdempotenceConfigs logs "Idempotence will
+/// be disabled because ...").
 pub(super) fn idempotence(audit: &Audit) -> Vec<Finding> {
     let config = &audit.config;
-    if !config.enable_idempotence.value {
+    let java = config.dialect == Dialect::Java;
+    let idempotence = &config.enable_idempotence.origin;
+    let transactional = config.transactional_id.as_ref();
+    if let Some(id) =
+        transactional.filter(|_| !config.enable_idempotence.value && idempotence.is_set())
+    {
+        // ProducerConfig: "Cannot set a transactional.id without also enabling idempotence.";
+        // rd_kafka_conf_finalize: "`transactional.id` requires `enable.idempotence=true`".
+        let finding = Finding::fail(
+            "config.idempotence",
+            format!(
+                "{} with {}: {} refuses to start (transactions need the idempotent producer)",
+                idempotence.shown(),
+                id.origin.shown(),
+                config.dialect.client()
+            ),
+        )
+        .cause(cause::CONFIG_IDEMPOTENCE)
+        .fix("Remove enable.idempotence=false: a transactional producer needs idempotence.");
+        return vec![audit.cite(audit.cite(finding, idempotence), &id.origin)];
+    }
+    // Both clients turn idempotence on for a transactional producer unless it is written off.
+    if !config.enable_idempotence.value && transactional.is_none() {
         return Vec::new();
     }
-    let java = config.dialect == Dialect::Java;
     let mut conflicts: Vec<(&Origin, &str)> = Vec::new();
     if config.acks.value != Acks::All {
         conflicts.push((
@@ -156,8 +187,10 @@ pub(super) fn idempotence(audit: &Audit) -> Vec<Finding> {
         .map(|(origin, _)| origin.shown())
         .collect::<Vec<_>>()
         .join(", ");
-    let idempotence = &config.enable_idempotence.origin;
-    let mut finding = if idempotence.is_set() {
+    // A transactional producer cannot drop idempotence silently: the Java client then throws
+    // "Cannot set a transactional.id without also enabling idempotence", librdkafka refuses
+    // the conflicting value as if idempotence were written.
+    let mut finding = if idempotence.is_set() || transactional.is_some() {
         Finding::fail(
             "config.idempotence",
             format!(
@@ -176,7 +209,7 @@ pub(super) fn idempotence(audit: &Audit) -> Vec<Finding> {
         Finding::info(
             "config.idempotence",
             format!(
-                "Idempotence (on by default since 3.0) is silently disabled by {contradicting}: \
+                "Idempotence (on by default since kafka-clients 3.0.1/3.1.1/3.2) is silently disabled by {contradicting}: \
                  retries may duplicate or reorder records"
             ),
         )
@@ -280,11 +313,19 @@ pub(super) fn delivery_timeout(audit: &Audit) -> Vec<Finding> {
     vec![finding]
 }
 
-/// Rule 8: buffers too small for any real load, and a `send()` that may not wait at all.
+/// Rule 8: buffers too small for any real load, batches that cannot fit the buffer, queue or
+/// request, and a `send()` that may not wait (long enough).
+///
+/// Severity follows impact: with `max.block.ms=0` the Java client's `send()` fails the record
+/// (through its future and callback) instead of waiting for metadata or buffer space, so a
+/// small buffer then fails records under any load (issue 8; on the lab, 19010 of 20000 records
+/// sent at once failed, most with "Topic ... not present in metadata after 0 ms"); and a batch larger than the whole buffer fails every `send()`
+/// (BufferPool.allocate: "Attempt to allocate N bytes, but there is a hard limit of M on
+/// memory allocations").
 pub(super) fn buffers(audit: &Audit) -> Vec<Finding> {
     let config = &audit.config;
-    let warn = |id: &str, title: String, origins: &[&Origin], fix: &str| {
-        let finding = Finding::warn(id, title)
+    let finding = |severity: Severity, id: &str, title: String, origins: &[&Origin], fix: &str| {
+        let finding = Finding::new(severity, id, title)
             .cause(cause::CONFIG_BUFFERS)
             .fix(fix);
         origins
@@ -293,31 +334,51 @@ pub(super) fn buffers(audit: &Audit) -> Vec<Finding> {
     };
     let mut findings = Vec::new();
     let (buffer, largest) = (&config.buffer_bytes, &config.max_request_size);
-    match config.dialect {
-        Dialect::Java if buffer.value < largest.value => findings.push(warn(
-            "config.buffers.memory",
+    let no_wait = config.max_block_ms.as_ref().filter(|b| b.value == 0);
+    let (full_buffer, full_severity, full_origins) = match no_wait {
+        Some(block) => (
             format!(
-                "{} is smaller than {}: a record larger than the buffer fails in send() with \
-                 RecordTooLargeException",
-                buffer.origin.shown(),
-                largest.origin.shown()
+                " — and with {} send() fails the record at once instead of waiting, so under any load \
+                 most records fail at send()",
+                block.origin.shown()
             ),
-            &[&buffer.origin, &largest.origin],
-            "Remove buffer.memory (32 MiB by default) or keep it well above max.request.size.",
-        )),
-        Dialect::Java if buffer.value < MIN_BUFFER_BYTES => findings.push(warn(
+            Severity::Fail,
+            vec![&buffer.origin, &block.origin],
+        ),
+        None => (String::new(), Severity::Warn, vec![&buffer.origin]),
+    };
+    match config.dialect {
+        Dialect::Java if buffer.value < largest.value => {
+            let mut origins = full_origins.clone();
+            origins.insert(1, &largest.origin);
+            findings.push(finding(
+                full_severity,
+                "config.buffers.memory",
+                format!(
+                    "{} is smaller than {}: a record larger than the buffer fails in send() with \
+                     RecordTooLargeException{full_buffer}",
+                    buffer.origin.shown(),
+                    largest.origin.shown()
+                ),
+                &origins,
+                "Remove buffer.memory (32 MiB by default) or keep it well above max.request.size.",
+            ))
+        }
+        Dialect::Java if buffer.value < MIN_BUFFER_BYTES => findings.push(finding(
+            full_severity,
             "config.buffers.memory",
             format!(
                 "{}: send() blocks as soon as {} bytes wait to be sent, and throws after \
-                 max.block.ms",
+                 max.block.ms{full_buffer}",
                 buffer.origin.shown(),
                 buffer.value
             ),
-            &[&buffer.origin],
+            &full_origins,
             "Remove buffer.memory (32 MiB by default), or size it for a few seconds of the \
              producer's peak rate.",
         )),
-        Dialect::Librdkafka if buffer.value < MIN_BUFFER_BYTES => findings.push(warn(
+        Dialect::Librdkafka if buffer.value < MIN_BUFFER_BYTES => findings.push(finding(
+            Severity::Warn,
             "config.buffers.memory",
             format!(
                 "{}: produce() fails with QUEUE_FULL as soon as {} KiB wait to be sent",
@@ -330,11 +391,54 @@ pub(super) fn buffers(audit: &Audit) -> Vec<Finding> {
         )),
         _ => {}
     }
-    // 0 disables librdkafka's message-count limit.
-    if let Some(messages) = (config.queue_max_messages.as_ref())
-        .filter(|m| m.value != 0 && m.value < MIN_QUEUE_MESSAGES)
+    if let Some(batch) = config
+        .batch_size
+        .as_ref()
+        .filter(|_| config.dialect == Dialect::Java)
     {
-        findings.push(warn(
+        if batch.value > buffer.value {
+            findings.push(finding(
+                Severity::Fail,
+                "config.buffers.batch-size",
+                format!(
+                    "{} is larger than {}: every send() fails with IllegalArgumentException \
+                     (\"Attempt to allocate {} bytes, but there is a hard limit of {} on memory \
+                     allocations\")",
+                    batch.origin.shown(),
+                    buffer.origin.shown(),
+                    batch.value,
+                    buffer.value
+                ),
+                &[&batch.origin, &buffer.origin],
+                "Keep batch.size (16384 by default) a small fraction of buffer.memory (32 MiB by \
+                 default): the buffer holds many batches, one per partition being written.",
+            ));
+        } else if batch.value > largest.value {
+            findings.push(
+                finding(
+                    Severity::Warn,
+                    "config.batch-size",
+                    format!(
+                        "{} is larger than {}: a full batch makes a produce request above the \
+                         producer's own limit, which the broker may reject (MESSAGE_TOO_LARGE) \
+                         and the producer then splits and retries",
+                        batch.origin.shown(),
+                        largest.origin.shown()
+                    ),
+                    &[&batch.origin, &largest.origin],
+                    "Keep batch.size at or below max.request.size (and the topic's \
+                     max.message.bytes).",
+                )
+                .cause(cause::CONFIG_MESSAGE_SIZE),
+            );
+        }
+    }
+    // 0 disables librdkafka's message-count limit.
+    let queue_limit = config.queue_max_messages.as_ref().filter(|m| m.value != 0);
+    let tiny_queue = queue_limit.filter(|m| m.value < MIN_QUEUE_MESSAGES);
+    if let Some(messages) = tiny_queue {
+        findings.push(finding(
+            Severity::Warn,
             "config.buffers.messages",
             format!(
                 "{}: produce() fails with QUEUE_FULL once {} records wait to be sent",
@@ -346,19 +450,57 @@ pub(super) fn buffers(audit: &Audit) -> Vec<Finding> {
              application retries produce() after polling when it does get QUEUE_FULL.",
         ));
     }
-    if let Some(block) = config.max_block_ms.as_ref().filter(|b| b.value == 0) {
-        findings.push(warn(
-            "config.buffers.max-block",
+    // A queue too small for any load is reported above, whatever the batch.
+    let queue_limit = queue_limit.filter(|_| tiny_queue.is_none());
+    // The 0.8 Scala producer refused this ("Batch size = N can't be larger than queue size =
+    // M"); librdkafka accepts it, and QUEUE_FULL comes before a full batch.
+    if let (Some(batch), Some(queue)) = (config.batch_messages.as_ref(), queue_limit)
+        && batch.value > queue.value
+    {
+        findings.push(finding(
+            Severity::Warn,
+            "config.buffers.batch-messages",
             format!(
-                "{}: send() throws instead of waiting — the first record to each topic fails \
-                 (\"not present in metadata after 0 ms\"), and so does every record while the \
-                 buffer is full",
-                block.origin.shown()
+                "{} is larger than {}: the queue is full before one batch is, so produce() \
+                     fails with QUEUE_FULL while batches are still being filled",
+                batch.origin.shown(),
+                queue.origin.shown()
             ),
-            &[&block.origin],
-            "Remove max.block.ms (60000 by default), or give it at least a few seconds so that \
-             send() can wait for metadata.",
+            &[&batch.origin, &queue.origin],
+            "Keep batch.num.messages (10000 by default) well below \
+                 queue.buffering.max.messages (100000 by default).",
         ));
+    }
+    if let Some(block) = config.max_block_ms.as_ref() {
+        if block.value == 0 {
+            findings.push(finding(
+                Severity::Fail,
+                "config.buffers.max-block",
+                format!(
+                    "{}: send() fails records instead of waiting — every record sent before the \
+                     topic's metadata has arrived fails (\"not present in metadata after 0 ms\"), and \
+                     so does every record while the buffer is full",
+                    block.origin.shown()
+                ),
+                &[&block.origin],
+                "Remove max.block.ms (60000 by default), or give it at least a few seconds so that \
+                 send() can wait for metadata.",
+            ));
+        } else if block.value < MIN_MAX_BLOCK_MS && block.origin.is_set() {
+            findings.push(finding(
+                Severity::Warn,
+                "config.buffers.max-block",
+                format!(
+                    "{}: send() gives up after {} ms waiting for metadata or buffer space — the \
+                     first record to a topic fails whenever a broker is slow to answer (a \
+                     restart, a leader election)",
+                    block.origin.shown(),
+                    block.value
+                ),
+                &[&block.origin],
+                "Remove max.block.ms (60000 by default), or give it at least a few seconds.",
+            ));
+        }
     }
     findings
 }

@@ -457,13 +457,23 @@ fn max_request_size_above_the_topic_limit_fails() {
 }
 
 #[test]
-fn tiny_buffers_and_zero_max_block_warn() {
+fn tiny_buffers_warn_and_fail_when_send_may_not_wait() {
+    // max.block.ms=0: send() throws instead of waiting for metadata or buffer space, so the
+    // first record to each topic and every record while the buffer is full fail (issue 8).
     assert_eq!(
         ids(&buffers(&audit("buffer.memory=65536\nmax.block.ms=0\n"))),
         [
-            ("config.buffers.memory", Severity::Warn),
-            ("config.buffers.max-block", Severity::Warn)
+            ("config.buffers.memory", Severity::Fail),
+            ("config.buffers.max-block", Severity::Fail)
         ]
+    );
+    assert_eq!(
+        ids(&buffers(&audit("buffer.memory=65536\n"))),
+        [("config.buffers.memory", Severity::Warn)]
+    );
+    assert_eq!(
+        ids(&buffers(&audit("max.block.ms=100\n"))),
+        [("config.buffers.max-block", Severity::Warn)]
     );
     assert_eq!(
         ids(&buffers(&audit(
@@ -476,6 +486,52 @@ fn tiny_buffers_and_zero_max_block_warn() {
     );
     assert!(buffers(&audit("queue.buffering.max.messages=0\n")).is_empty());
     assert!(buffers(&audit("")).is_empty());
+}
+
+#[test]
+fn batches_that_cannot_fit_the_buffer_queue_or_request() {
+    // BufferPool.allocate throws IllegalArgumentException for a batch above buffer.memory.
+    assert_eq!(
+        ids(&buffers(&audit(
+            "batch.size=1048576\nbuffer.memory=2097152\n"
+        ))),
+        Vec::<(&str, Severity)>::new()
+    );
+    let findings = buffers(&audit("batch.size=4194304\nbuffer.memory=2097152\n"));
+    assert_eq!(
+        ids(&findings),
+        [("config.buffers.batch-size", Severity::Fail)]
+    );
+    assert_eq!(
+        evidence(&findings[0])[0],
+        "app.properties:1 | batch.size=4194304"
+    );
+    assert_eq!(
+        ids(&buffers(&audit("batch.size=4194304\n"))),
+        [("config.batch-size", Severity::Warn)]
+    );
+    assert_eq!(
+        ids(&buffers(&audit(
+            "debug=msg\nqueue.buffering.max.messages=20000\nbatch.num.messages=50000\n"
+        ))),
+        [("config.buffers.batch-messages", Severity::Warn)]
+    );
+}
+
+#[test]
+fn a_transactional_id_needs_idempotence_in_both_clients() {
+    let findings = idempotence(&audit("transactional.id=tx\nenable.idempotence=false\n"));
+    assert_eq!(ids(&findings), [("config.idempotence", Severity::Fail)]);
+    assert_eq!(
+        evidence(&findings[0])[0],
+        "app.properties:2 | enable.idempotence=false"
+    );
+    let findings = idempotence(&audit(
+        "debug=msg\ntransactional.id=tx\nenable.idempotence=false\n",
+    ));
+    assert_eq!(ids(&findings), [("config.idempotence", Severity::Fail)]);
+    // Left to its default, each client turns idempotence on for a transactional producer.
+    assert!(idempotence(&audit("debug=msg\ntransactional.id=tx\n")).is_empty());
 }
 
 #[test]
@@ -550,18 +606,152 @@ fn invalid_and_foreign_keys_are_reported_with_their_lines() {
             .unwrap()
             .contains("acks=all (default)")
     );
-    let findings = foreign_keys(&audit("key.serializer=x\nqueue.buffering.max.ms=50\n"));
+    let findings = schema::keys(&audit(
+        "key.serializer=x\nvalue.serializer=y\nmessage.timeout.ms=50\n",
+    ));
     assert_eq!(ids(&findings), [("config.foreign-key", Severity::Warn)]);
     assert_eq!(
         findings[0].fix.as_deref(),
-        Some("Write it as linger.ms=50.")
+        Some("Write it as delivery.timeout.ms=50.")
     );
+    assert_eq!(
+        evidence(&findings[0])[0],
+        "app.properties:3 | message.timeout.ms=50"
+    );
+    // librdkafka counts its queue in KiB, the Java client its buffer in bytes.
+    let findings = schema::keys(&audit(
+        "debug=msg\nstatistics.interval.ms=1\nbuffer.memory=33554432\n",
+    ));
+    assert_eq!(ids(&findings), [("config.foreign-key", Severity::Fail)]);
+    assert_eq!(
+        findings[0].fix.as_deref(),
+        Some("Write it as queue.buffering.max.kbytes=32768.")
+    );
+}
+
+#[test]
+fn unknown_keys_name_the_key_meant_and_follow_what_the_client_does() {
+    let java = schema::keys(&audit(
+        "bootstrap.servers=a:9092\nretires=5\nschema.registry.url=http://r\n",
+    ));
+    assert_eq!(ids(&java), [("config.unknown-key", Severity::Warn)]);
+    assert!(
+        java[0]
+            .fix
+            .as_deref()
+            .unwrap()
+            .starts_with("Did you mean retries?")
+    );
+    // librdkafka refuses what it does not know: the producer is never created.
+    let librdkafka = schema::keys(&audit("debug=msg\nenable.idempotance=true\n"));
+    assert_eq!(ids(&librdkafka), [("config.unknown-key", Severity::Fail)]);
+    // The required key misspelled: the Java client refuses to start.
+    let missing = schema::keys(&audit("bootstrap.server=a:9092\n"));
+    assert_eq!(ids(&missing), [("config.unknown-key", Severity::Fail)]);
+    // Removed after 3.9: ignored by 4.x.
+    let removed = schema::keys(&audit("auto.include.jmx.reporter=false\n"));
+    assert!(
+        removed[0].title.contains("after kafka-clients 3.9.1"),
+        "{}",
+        removed[0].title
+    );
+}
+
+#[test]
+fn keys_of_other_clients_and_of_the_0_8_producer() {
+    let consumer = schema::keys(&audit("key.serializer=x\ngroup.id=g\nkey.deserializer=y\n"));
+    assert_eq!(
+        ids(&consumer),
+        [
+            ("config.client-key", Severity::Warn),
+            ("config.client-key", Severity::Warn)
+        ]
+    );
+    let legacy = schema::keys(&audit(
+        "key.serializer=x\nvalue.serializer=y\nrequest.required.acks=1\n",
+    ));
+    assert_eq!(ids(&legacy), [("config.legacy-key", Severity::Warn)]);
+    assert!(legacy[0].fix.as_deref().unwrap().starts_with("use acks"));
+    let file = audit(
+        "metadata.broker.list=a:9092\nrequest.required.acks=1\nproducer.type=async\n\
+         serializer.class=kafka.serializer.StringEncoder\n",
+    );
+    assert!(schema::keys(&file).is_empty(), "judged as a whole");
+    let whole = schema::legacy_file(&file);
+    assert_eq!(ids(&whole), [("config.legacy-client", Severity::Fail)]);
+    assert_eq!(whole[0].cause.as_deref(), Some(CONFIG_LEGACY_CLIENT));
+    assert_eq!(
+        evidence(&whole[0])[0],
+        "app.properties:3 | producer.type=async — remove it (the Java client is always asynchronous: call send(record).get() for a synchronous send)"
+    );
+}
+
+#[test]
+fn values_are_checked_against_the_schema_once() {
+    let text = "linger.ms=10ms\ncompression.type=brotli\nretries=-1\nacks=ALL\n";
+    let findings = schema::keys(&audit(text));
+    assert_eq!(
+        ids(&findings),
+        [
+            ("config.invalid", Severity::Fail),
+            ("config.invalid", Severity::Fail)
+        ]
+    );
+    assert_eq!(findings[0].cause.as_deref(), Some(CONFIG_INVALID_VALUE));
+    assert!(
+        findings[0]
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("one of none, gzip, snappy, lz4, zstd")
+    );
+    assert!(
+        findings[1].title.starts_with("acks=ALL"),
+        "{}",
+        findings[1].title
+    );
+    // linger.ms and retries are typed settings: reported by `invalid_values`, not twice.
+    assert_eq!(
+        ids(&invalid_values(&audit(text))),
+        [
+            ("config.invalid", Severity::Fail),
+            ("config.invalid", Severity::Fail)
+        ]
+    );
+}
+
+#[test]
+fn placeholders_are_reported_by_impact_and_resolved_providers_pass() {
+    let findings = schema::keys(&audit(
+        "bootstrap.servers=${BROKERS}\nclient.id=${HOST}\nlinger.ms=${LINGER}\n",
+    ));
+    assert_eq!(
+        ids(&findings),
+        [
+            ("config.placeholder", Severity::Fail),
+            ("config.placeholder", Severity::Warn),
+            ("config.placeholder", Severity::Fail)
+        ]
+    );
+    assert!(bootstrap_servers(&audit("bootstrap.servers=${BROKERS}\n")).is_empty());
+    let provided = audit(
+        "config.providers=env\nconfig.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider\n\
+         ssl.truststore.location=${env:TRUSTSTORE}\n",
+    );
+    assert!(schema::keys(&provided).is_empty());
 }
 
 #[test]
 fn defaults_and_cluster_access_are_stated() {
     let findings = defaults_assumed(&audit("acks=all\n"));
     assert_eq!(ids(&findings), [("config.defaults", Severity::Info)]);
+    let fix = findings[0].fix.as_deref().unwrap();
+    assert!(
+        fix.contains("linger.ms was 0 in kafka-clients 3.9.1 (5 now)")
+            && fix.contains("enable.idempotence was false in kafka-clients 2.8.2 (true now)")
+            && !fix.contains("acks was"),
+        "{fix}"
+    );
     assert!(evidence(&findings[0]).iter().any(|e| e
         == "app.properties | retries not set: assuming the Java client default retries=2147483647 (since 2.1)"));
     assert_eq!(

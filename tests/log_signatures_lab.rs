@@ -136,7 +136,9 @@ fn assert_not_named(outcome: &Outcome, forbidden: &[&str]) {
 fn assert_first(outcome: &Outcome, expected: &[&str]) {
     let named = causes(outcome);
     assert!(
-        named.first().is_some_and(|c| expected.contains(&c.as_str())),
+        named
+            .first()
+            .is_some_and(|c| expected.contains(&c.as_str())),
         "diagnosis[0] should be one of {expected:?}: {named:?}"
     );
 }
@@ -301,7 +303,12 @@ fn running_out_of_file_descriptors_is_named_file_limit() {
     scenario.exhaust_file_limit(3);
     let log = segment("file-limit", &broker);
     let outcome = log_grep(&log);
-    assert_named(&outcome, &log, "broker.file-limit", &["Too many open files"]);
+    assert_named(
+        &outcome,
+        &log,
+        "broker.file-limit",
+        &["Too many open files"],
+    );
     assert_first(&outcome, &["broker.file-limit", "broker.log-dir-failed"]);
     assert_not_named(&outcome, &["broker.disk-full", "broker.out-of-memory"]);
 }
@@ -353,7 +360,10 @@ fn an_oversized_record_is_named_from_the_producers_log() {
         &outcome,
         &log,
         "config.message-size",
-        &["RecordTooLargeException", "larger than the max message size"],
+        &[
+            "RecordTooLargeException",
+            "larger than the max message size",
+        ],
     );
     assert_first(&outcome, &["config.message-size"]);
     assert_not_named(&outcome, &["topic.missing"]);
@@ -448,7 +458,13 @@ fn lab_log_corpus_recall_and_precision() {
             }
         }
     }
-    let ratio = |a: u32, b: u32| if b == 0 { 1.0 } else { f64::from(a) / f64::from(b) };
+    let ratio = |a: u32, b: u32| {
+        if b == 0 {
+            1.0
+        } else {
+            f64::from(a) / f64::from(b)
+        }
+    };
     let (recall, precision) = (ratio(found, expected), ratio(right, reported));
     println!(
         "lab log corpus ({} files): recall = {found}/{expected} = {recall:.2}, \
@@ -457,7 +473,10 @@ fn lab_log_corpus_recall_and_precision() {
     );
     println!("missed: {misses:#?}\nnamed outside the labels: {wrong:#?}");
     assert!(forbidden.is_empty(), "false causes named: {forbidden:#?}");
-    assert!(recall >= 0.9, "recall {recall:.2} below 0.90; missed: {misses:#?}");
+    assert!(
+        recall >= 0.9,
+        "recall {recall:.2} below 0.90; missed: {misses:#?}"
+    );
     // 17/19 when this floor was set: `leader-moved-kraft` names controller.failover for a
     // leadership move after a plain broker stop, and the paused broker's own log truly shows
     // its ISR shrink, which its label (written first) did not list. Both stay counted.

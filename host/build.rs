@@ -18,6 +18,7 @@ fn main() {
     let out_dir = PathBuf::from(env("OUT_DIR"));
     for watched in [
         "sdk",
+        "knowledge",
         "plugins",
         "tests/guests",
         "playbooks",

@@ -141,8 +141,13 @@ fn the_broker_log_step_reports_each_known_pattern_with_evidence() {
     assert_eq!(step["status"], "fail", "{step}");
     assert_eq!(step["facts"]["count.isr-shrink"], "2");
     assert_eq!(step["facts"]["count.not-enough-replicas"], "1");
-    // The ACL denial and the failed SASL authentication.
-    assert_eq!(step["facts"]["count.authorization-denied"], "2");
+    // The ACL denial and the failed SASL authentication are different causes (issue 8):
+    // one line each.
+    assert_eq!(step["facts"]["count.acl-denied"], "1");
+    assert_eq!(
+        step["facts"]["count.sasl-authentication-failed-broker"],
+        "1"
+    );
     assert_eq!(step["facts"]["count.out-of-memory"], "0");
     let isr = step["findings"]
         .as_array()
@@ -163,11 +168,16 @@ fn the_broker_log_step_reports_each_known_pattern_with_evidence() {
         .iter()
         .map(|c| c["cause"].as_str().unwrap())
         .collect();
-    // Two fails (writes refused for want of replicas, and an ACL denial) outrank the warning.
-    let mut fails = causes[..2].to_vec();
+    // Three fails (writes refused for want of replicas, an ACL denial, a rejected identity)
+    // outrank the warning.
+    let mut fails = causes[..3].to_vec();
     fails.sort();
-    assert_eq!(fails, ["auth.denied", "isr.below-min"], "{causes:?}");
-    assert_eq!(causes[2], "isr.under-replicated", "{causes:?}");
+    assert_eq!(
+        fails,
+        ["auth.authentication-failed", "auth.denied", "isr.below-min"],
+        "{causes:?}"
+    );
+    assert_eq!(causes[3], "isr.under-replicated", "{causes:?}");
 }
 
 #[test]

@@ -53,7 +53,9 @@
 // name resolve inside the crate itself too.
 extern crate self as triage_sdk;
 
-pub mod cause;
+/// The catalog of cause keys. Defined once in `triage-knowledge` (shared with the host and the
+/// signature catalogue) and re-exported here, so `triage_sdk::cause::BROKER_DOWN` keeps working.
+pub use triage_knowledge::cause;
 mod report;
 
 pub use report::IntoEvidence;

@@ -4,7 +4,9 @@
 //!
 //! Tests that break the cluster take [`Lab::exclusive`], which serialises them and undoes
 //! their faults when dropped (even on panic): stopped brokers are started again, changed
-//! listeners are reset, ZooKeeper is stopped.
+//! listeners are reset, ZooKeeper is stopped, and broker faults (a paused JVM, a full,
+//! read-only or removed log dir, a lowered open-file limit, a small heap) are undone by
+//! `lab restore`, which also starts a broker the fault ended.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -67,6 +69,7 @@ impl Lab {
             stopped: BTreeSet::new(),
             advertised: BTreeSet::new(),
             zookeeper: false,
+            faulted: BTreeSet::new(),
         }
     }
 
@@ -83,6 +86,35 @@ impl Lab {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Path of a node's server.log: `"1"`..`"3"` or `"controller"`.
+    pub fn log_path(&self, node: &str) -> PathBuf {
+        PathBuf::from(self.run(&["logs", node]).trim())
+    }
+
+    /// Produce `count` records of `size` bytes with Kafka's console producer (the Java
+    /// client), its log4j output going to `client_log`; returns the producer's exit code.
+    pub fn produce(
+        &self,
+        topic: &str,
+        size: usize,
+        count: usize,
+        properties: &[&str],
+        client_log: &std::path::Path,
+    ) -> i32 {
+        let size = size.to_string();
+        let count = count.to_string();
+        let log = client_log.to_string_lossy();
+        let mut args = vec![
+            "produce", topic, "--size", &size, "--count", &count, "--log", &log,
+        ];
+        for property in properties {
+            args.extend(["--property", property]);
+        }
+        value_of(&self.run(&args), "PRODUCER_EXIT")
+            .parse()
+            .expect("PRODUCER_EXIT is a number")
     }
 
     /// Create a topic (idempotent across tests: a name is created once per lab).
@@ -110,6 +142,8 @@ pub struct Scenario {
     stopped: BTreeSet<u32>,
     advertised: BTreeSet<u32>,
     zookeeper: bool,
+    /// Brokers given a fault that `lab restore` undoes.
+    faulted: BTreeSet<u32>,
 }
 
 impl Scenario {
@@ -122,6 +156,42 @@ impl Scenario {
     pub fn stop(&mut self, broker: u32) {
         self.stopped.insert(broker);
         self.lab.run(&["stop", &broker.to_string()]);
+    }
+
+    /// SIGKILL a broker; returns once the controller has fenced it.
+    pub fn kill(&mut self, broker: u32) {
+        self.stopped.insert(broker);
+        self.lab.run(&["stop", &broker.to_string(), "--kill"]);
+    }
+
+    /// SIGSTOP a broker's JVM; returns once the controller has fenced it.
+    pub fn pause(&mut self, broker: u32) {
+        self.faulted.insert(broker);
+        self.lab.run(&["pause", &broker.to_string()]);
+    }
+
+    /// SIGCONT a paused broker; returns once it is unfenced.
+    pub fn resume(&mut self, broker: u32) {
+        self.lab.run(&["resume", &broker.to_string()]);
+    }
+
+    /// Break a broker's log dir: `"full"`, `"readonly"` or `"remove"` (see `lab --help`).
+    pub fn break_log_dir(&mut self, broker: u32, how: &str) {
+        self.faulted.insert(broker);
+        self.lab
+            .run(&["logdir", &broker.to_string(), how, "--size", "32m"]);
+    }
+
+    /// Lower a running broker's open-file limit and open connections until it runs out.
+    pub fn exhaust_file_limit(&mut self, broker: u32) {
+        self.faulted.insert(broker);
+        self.lab.run(&["nofile", &broker.to_string()]);
+    }
+
+    /// Restart a broker with a heap of `size` (e.g. `"128m"`), Kafka logging any OOM.
+    pub fn shrink_heap(&mut self, broker: u32, size: &str) {
+        self.faulted.insert(broker);
+        self.lab.run(&["heap", &broker.to_string(), size]);
     }
 
     /// Make a broker advertise an unresolvable client listener.
@@ -144,6 +214,9 @@ impl Scenario {
 
 impl Drop for Scenario {
     fn drop(&mut self) {
+        for broker in &self.faulted {
+            self.lab.run(&["restore", &broker.to_string()]);
+        }
         for broker in &self.advertised {
             self.lab
                 .run(&["broker-config", &broker.to_string(), "--reset"]);

@@ -1,19 +1,34 @@
-//! `log-grep`: the operator's `grep -c` / `grep -m` over broker logs, for many patterns at
-//! once, with the verdict and the fix attached to each pattern.
+//! `log-grep`: the operator's `grep -c` / `grep -m` over broker and client logs, for the whole
+//! signature catalogue at once, with the verdict and the fix attached to each signature.
 //!
 //! The scan runs in the host (`files.grep`): gigabytes of log never enter the sandbox. The
 //! host decompresses rotated `*.gz` logs; a file it cannot read as text is not counted as
 //! scanned, and a scan that read nothing ends `skipped`, never `pass`.
 //!
+//! What it looks for, by default: the shipped catalogue (`triage_knowledge::catalogue`, every
+//! `knowledge/signatures/*.ron`; `triage list --signatures` shows it). A team adds its own
+//! entries, in the same format, without writing Rust:
+//!
+//! - `signatures: "path/to/ours.ron"`: a signature file, read through the step's `files`
+//!   grant (so grant it as well as the logs);
+//! - `signatures: [ { "id": ..., "cause": ..., "severity": "Warn", ... } ]`: inline entries.
+//!
+//! A team entry whose id is a catalogue id replaces that entry (to tune a severity or a fix);
+//! `catalogue: false` scans for the team's entries only. A bad entry (unknown field or cause
+//! key, empty regex list, duplicate id) fails the step with the file, line and column; a regex
+//! that does not compile is reported by the host with the signature's id.
+//!
 //! Params:
 //! - `path` (required): a granted log file or directory.
-//! - `patterns` (optional): `[{ "name", "regex", "meaning", "severity": "info|warn|fail",
-//!   "cause", "fix" }]`;
-//!   defaults to [`kafka_broker_patterns`].
+//! - `signatures` (optional): a signature file path or inline entries, as above.
+//! - `catalogue` (default true): include the shipped catalogue.
+//! - `patterns` (optional, older form): `[{ "name", "regex", "meaning",
+//!   "severity": "info|warn|fail", "cause", "fix" }]`; given, they replace the catalogue.
 //! - `case_insensitive` (default false), `examples` (default 3), `context` (default 0),
 //!   `max_bytes` (default: the host's cap).
 
 use serde::Deserialize;
+use triage_knowledge::Signature;
 use triage_sdk::files::{self, GrepRequest, MatchLine, Pattern};
 use triage_sdk::{
     Check, Finding, HostError, PluginInfo, Report, RunError, Severity, Status, cause, export_check,
@@ -25,6 +40,10 @@ struct Params {
     path: String,
     #[serde(default)]
     patterns: Option<Vec<NamedPattern>>,
+    #[serde(default)]
+    signatures: Option<TeamSignatures>,
+    #[serde(default = "default_true")]
+    catalogue: bool,
     #[serde(default)]
     case_insensitive: bool,
     #[serde(default = "default_examples")]
@@ -41,6 +60,146 @@ struct Params {
 
 fn default_examples() -> u32 {
     3
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A team's own signatures: a file (read through the `files` grant) or inline entries.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TeamSignatures {
+    File(String),
+    Inline(Vec<serde_json::Value>),
+}
+
+/// The largest signature file read: a catalogue of a few hundred entries is tens of KiB.
+const MAX_SIGNATURE_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// What the scan looks for and what a match means, from a signature or an older pattern.
+struct Rule {
+    name: String,
+    meaning: String,
+    regex: String,
+    severity: Severity,
+    cause: Option<String>,
+    fix: Option<String>,
+}
+
+impl Rule {
+    fn from_signature(signature: &Signature) -> Rule {
+        Rule {
+            name: signature.id.clone(),
+            meaning: signature.meaning.clone(),
+            // One host pattern per signature: its wordings as alternatives, each in its own
+            // group so that flags such as `(?i)` stay inside their wording.
+            regex: signature
+                .regexes
+                .iter()
+                .map(|regex| format!("(?:{regex})"))
+                .collect::<Vec<_>>()
+                .join("|"),
+            severity: match signature.severity {
+                triage_knowledge::Severity::Info => Severity::Info,
+                triage_knowledge::Severity::Warn => Severity::Warn,
+                triage_knowledge::Severity::Fail => Severity::Fail,
+            },
+            cause: Some(signature.cause.clone()),
+            fix: Some(signature.fix.clone()),
+        }
+    }
+
+    fn from_pattern(pattern: NamedPattern) -> Rule {
+        Rule {
+            meaning: pattern.meaning.unwrap_or_else(|| pattern.name.clone()),
+            name: pattern.name,
+            regex: pattern.regex,
+            severity: pattern.severity,
+            cause: pattern.cause,
+            fix: pattern.fix,
+        }
+    }
+}
+
+/// The rules of this run: the older `patterns` alone when given; otherwise the catalogue
+/// (unless turned off) with the team's signatures added or replacing entries of the same id.
+fn rules(params: &mut Params) -> Result<Vec<Rule>, RunError> {
+    if let Some(patterns) = params.patterns.take() {
+        return Ok(patterns.into_iter().map(Rule::from_pattern).collect());
+    }
+    let mut signatures: Vec<Signature> = if params.catalogue {
+        triage_knowledge::catalogue().to_vec()
+    } else {
+        Vec::new()
+    };
+    let team = match params.signatures.take() {
+        None => Vec::new(),
+        Some(TeamSignatures::File(path)) => read_signature_file(&path)?,
+        Some(TeamSignatures::Inline(entries)) => inline_signatures(entries)?,
+    };
+    for signature in team {
+        match signatures.iter_mut().find(|s| s.id == signature.id) {
+            Some(shipped) => *shipped = signature,
+            None => signatures.push(signature),
+        }
+    }
+    if signatures.is_empty() {
+        return Err(RunError::InvalidParams(
+            "nothing to look for: `catalogue: false` and no `signatures` (give a signature file or inline entries)".into(),
+        ));
+    }
+    Ok(signatures.iter().map(Rule::from_signature).collect())
+}
+
+fn read_signature_file(path: &str) -> Result<Vec<Signature>, RunError> {
+    let file = files::read(path, MAX_SIGNATURE_FILE_BYTES).map_err(|error| {
+        RunError::InvalidParams(format!(
+            "cannot read the signature file {path}: {}; grant it in the step's `allow: (files: [...])`",
+            error.reason()
+        ))
+    })?;
+    if file.truncated {
+        return Err(RunError::InvalidParams(format!(
+            "the signature file {path} is larger than {MAX_SIGNATURE_FILE_BYTES} bytes; split it"
+        )));
+    }
+    triage_knowledge::parse(path, &file.text)
+        .map(|file| file.signatures)
+        .map_err(|error| RunError::InvalidParams(format!("bad signature file:\n{error}")))
+}
+
+fn inline_signatures(entries: Vec<serde_json::Value>) -> Result<Vec<Signature>, RunError> {
+    let mut signatures: Vec<Signature> = Vec::with_capacity(entries.len());
+    let mut problems = Vec::new();
+    for (index, entry) in entries.into_iter().enumerate() {
+        let id = entry
+            .get("id")
+            .and_then(|id| id.as_str())
+            .unwrap_or("?")
+            .to_owned();
+        let at = format!("signatures[{index}] (id `{id}`)");
+        match serde_json::from_value::<Signature>(entry) {
+            Ok(signature) => {
+                problems.extend(signature.problems().into_iter().map(|(_, why)| format!("{at}: {why}")));
+                if signatures.iter().any(|s| s.id == signature.id) {
+                    problems.push(format!("{at}: id `{id}` is used by an earlier entry: ids must be unique"));
+                }
+                signatures.push(signature);
+            }
+            Err(error) => problems.push(format!(
+                "{at}: {error} (an entry has id, cause, severity: \"Info\"|\"Warn\"|\"Fail\", meaning, fix, regexes, and optionally source, components, examples)"
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(signatures)
+    } else {
+        Err(RunError::InvalidParams(format!(
+            "bad inline signatures:\n{}",
+            problems.join("\n")
+        )))
+    }
 }
 
 /// A pattern and what a match means.
@@ -78,96 +237,6 @@ mod severity_name {
             ))),
         }
     }
-}
-
-/// What an experienced operator greps a Kafka broker's server.log for, and what each means.
-fn kafka_broker_patterns() -> Vec<NamedPattern> {
-    let p =
-        |name: &str, meaning: &str, regex: &str, severity, cause: &str, fix: &str| NamedPattern {
-            name: name.into(),
-            meaning: Some(meaning.into()),
-            regex: regex.into(),
-            severity,
-            cause: Some(cause.into()),
-            fix: Some(fix.into()),
-        };
-    vec![
-        p(
-            "connection-refused",
-            "Connections refused",
-            r"Connection refused",
-            Severity::Warn,
-            cause::NET_REFUSED,
-            "A broker could not reach a peer or the controller: check that every broker is up \
-             and that its listeners are reachable from the others.",
-        ),
-        p(
-            "authorization-denied",
-            "Authorization / ACL denials",
-            r"(?i)(is Denied Operation|not authorized|authorization failed|AuthorizationException|SaslAuthenticationException|Authentication failed)",
-            Severity::Fail,
-            cause::AUTH_DENIED,
-            "The broker rejects the client: grant its principal the operation (e.g. \
-             `kafka-acls --add --allow-principal User:APP --operation Write --topic TOPIC`) or \
-             fix its SASL/SSL credentials.",
-        ),
-        p(
-            "isr-shrink",
-            "ISR shrinks",
-            r"Shrinking ISR",
-            Severity::Warn,
-            cause::ISR_UNDER_REPLICATED,
-            "Followers fall out of sync: check the follower brokers' health, disks and network; \
-             ISR shrinks that continue will stop acks=all writes at min.insync.replicas.",
-        ),
-        p(
-            "not-enough-replicas",
-            "Writes refused for NotEnoughReplicas",
-            r"NotEnoughReplicas",
-            Severity::Fail,
-            cause::ISR_BELOW_MIN,
-            "Writes with acks=all are refused because the ISR is below min.insync.replicas: \
-             restore the missing brokers (or, knowing it weakens durability, lower \
-             min.insync.replicas).",
-        ),
-        p(
-            "expiring-records",
-            "Records expired before delivery",
-            r"Expiring \d+ record",
-            Severity::Fail,
-            cause::PRODUCER_EXPIRED,
-            "Records expired before they could be delivered: the partition leader was \
-             unavailable or too slow for delivery.timeout.ms; fix the leader's availability \
-             first, then review the producer's timeouts.",
-        ),
-        p(
-            "timeout",
-            "Timeouts",
-            r"TimeoutException",
-            Severity::Warn,
-            cause::CLIENT_TIMEOUT,
-            "Requests time out: look for an overloaded broker (request handler idle ratio), \
-             a network partition, or a leader that moved.",
-        ),
-        p(
-            "out-of-memory",
-            "Out-of-memory errors",
-            r"OutOfMemoryError",
-            Severity::Fail,
-            cause::BROKER_OOM,
-            "The broker JVM ran out of memory: raise its heap (KAFKA_HEAP_OPTS) or reduce its \
-             load, then restart it.",
-        ),
-        p(
-            "disk-full",
-            "Disk full (No space left on device)",
-            r"No space left on device",
-            Severity::Fail,
-            cause::BROKER_DISK_FULL,
-            "A log directory is full, which takes the broker offline: free space (retention, \
-             old segments) or add disk, then restart the broker.",
-        ),
-    ]
 }
 
 /// Lines where the broker refused, denied or dropped the application's own connections.
@@ -213,8 +282,18 @@ impl Check for LogGrep {
         )
         .param("path", "A granted log file or directory", true)
         .param(
+            "signatures",
+            "A team's signature file (granted path) or inline entries, added to the catalogue",
+            false,
+        )
+        .param(
+            "catalogue",
+            "Include the shipped signature catalogue (default true)",
+            false,
+        )
+        .param(
             "patterns",
-            "[{name, regex, severity, cause, fix}] (default: Kafka broker patterns)",
+            "[{name, regex, severity, cause, fix}] (older form; replaces the catalogue)",
             false,
         )
         .param(
@@ -245,14 +324,14 @@ impl Check for LogGrep {
         .needs("files")
     }
 
-    fn run(params: Params) -> Result<Report, RunError> {
-        let mut patterns = params.patterns.unwrap_or_else(kafka_broker_patterns);
+    fn run(mut params: Params) -> Result<Report, RunError> {
+        let mut patterns = rules(&mut params)?;
         if let Some(address) = params
             .client_address
             .as_deref()
             .filter(|a| !a.trim().is_empty())
         {
-            patterns.push(client_pattern(address.trim()));
+            patterns.push(Rule::from_pattern(client_pattern(address.trim())));
         }
         triage_sdk::log::progress(&format!("scanning {}", params.path));
         let request = GrepRequest {
@@ -296,7 +375,7 @@ impl Check for LogGrep {
                 format!("log.{}", pattern.name),
                 format!(
                     "{}: {} line{} in the log",
-                    pattern.meaning.as_deref().unwrap_or(&pattern.name),
+                    pattern.meaning,
                     hits.count,
                     plural(hits.count)
                 ),
@@ -337,7 +416,7 @@ impl Check for LogGrep {
                 .fact("truncated", result.truncated));
         }
         let mut summary = format!(
-            "{matched} of {} patterns matched in {} file{} ({} scanned)",
+            "{matched} of {} signatures matched in {} file{} ({} scanned)",
             patterns.len(),
             result.files_scanned,
             plural(result.files_scanned.into()),

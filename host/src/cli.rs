@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::catalogue;
 use crate::exit;
 use crate::kafka::{KafkaConnection, KafkaSettings, SettingsError};
 
@@ -47,9 +48,10 @@ pub struct Cli {
 enum Command {
     /// Run a playbook (a path, or the name of a shipped playbook) and print the diagnosis.
     Run(RunArgs),
-    /// Check playbooks without running them; reports every problem with file:line:column.
+    /// Check playbooks, or signature files (a RON list of signatures), without running them;
+    /// reports every problem with file:line:column.
     Validate {
-        /// Playbook files.
+        /// Playbook or signature files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[command(flatten)]
@@ -57,6 +59,9 @@ enum Command {
     },
     /// List shipped playbooks and every available plugin.
     List {
+        /// List the log signature catalogue instead (id, cause, severity, components).
+        #[arg(long)]
+        signatures: bool,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -196,7 +201,10 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
         match cli.command {
             Command::Run(args) => run(args).await,
             Command::Validate { files, engine } => validate_files(&files, &engine).await,
-            Command::List { engine } => list(&engine).await,
+            Command::List {
+                signatures: true, ..
+            } => list_signatures(),
+            Command::List { engine, .. } => list(&engine).await,
             Command::Explain {
                 playbook,
                 sets,
@@ -418,6 +426,26 @@ async fn validate_files(files: &[PathBuf], engine: &EngineArgs) -> Result<u8, Cl
     let runtime = start_runtime(engine)?;
     let mut invalid = 0;
     for file in files {
+        // A signature file is told from a playbook by its first value (a list); read errors
+        // fall through to the playbook path, which reports them.
+        if let Ok(text) = std::fs::read_to_string(file)
+            && catalogue::is_signature_file(&text)
+        {
+            match catalogue::validate(&file.display().to_string(), &text) {
+                Ok(checked) => println!(
+                    "ok: {} ({} signatures)",
+                    file.display(),
+                    checked.signatures.len()
+                ),
+                Err(problems) => {
+                    invalid += 1;
+                    for problem in problems {
+                        eprintln!("error: {problem}");
+                    }
+                }
+            }
+            continue;
+        }
         match prepare(&file.display().to_string(), &runtime, engine).await {
             Ok(prepared) => println!(
                 "ok: {} ({} steps)",
@@ -436,6 +464,11 @@ async fn validate_files(files: &[PathBuf], engine: &EngineArgs) -> Result<u8, Cl
     } else {
         exit::INVALID_INPUT
     })
+}
+
+fn list_signatures() -> Result<u8, CliError> {
+    catalogue::list(&mut anstream::stdout().lock()).map_err(CliError::Output)?;
+    Ok(exit::OK)
 }
 
 async fn list(engine: &EngineArgs) -> Result<u8, CliError> {

@@ -14,12 +14,15 @@
 //! - [`hostfns`]: the host side of each WIT interface, one file per interface.
 //! - [`kafka`]: the run's Kafka clients (librdkafka, plus a small wire-protocol client).
 //! - [`scan`]: the host-side multi-pattern line scanner behind `files.grep`.
+//! - [`catalogue`]: the log signature catalogue's host side: `validate` of signature files
+//!   (regexes compiled with the scan's engine) and `list --signatures`.
 //! - [`secrets`]: what counts as a secret (one definition), masked in files and command lines.
 //! - [`runner`]: the step DAG on tokio: `needs`, `when`, timeouts, skips.
 //! - [`report`]: the run's results, the ranked diagnosis, and their renderings.
 //! - [`cli`]: the command line; `main.rs` only maps its outcome to an exit code.
 
 pub mod caps;
+pub mod catalogue;
 pub mod cli;
 pub mod exit;
 pub mod hostfns;

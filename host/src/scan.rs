@@ -3,15 +3,20 @@
 //!
 //! Why host-side: a plugin scanning a multi-gigabyte broker log through a bounded `read` would
 //! copy every byte into the sandbox. Here the bytes stay in the host and the scan runs at
-//! ripgrep's speed: `grep-searcher` finds candidate lines with one combined matcher (literal
-//! prefilters, SIMD), and only the rare matching line is tested against each pattern to
-//! attribute it.
+//! ripgrep's speed: `grep-searcher` finds candidate lines with one combined matcher, and only
+//! the rare matching line is tested against each pattern to attribute it. With the whole
+//! signature catalogue (160+ wordings) one combined regex is slow whatever the engine; the
+//! combined matcher is then [`prefilter::Prefilter`]: an Aho-Corasick pass over the words
+//! every match must contain, the regex only on the lines that have one (issue 8, item 9).
+
+mod prefilter;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use grep_regex::RegexMatcherBuilder;
+use grep_matcher::{LineMatchKind, LineTerminator, Match, Matcher, NoCaptures};
+use grep_regex::{RegexMatcher, RegexMatcherBuilder};
 use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContext, SinkMatch};
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
@@ -47,6 +52,44 @@ pub struct ScanRequest {
     pub max_examples: usize,
     /// Stop after scanning this many bytes in total.
     pub max_bytes: u64,
+}
+
+/// The combined matcher: literals first when every pattern has necessary ones, the plain
+/// regex matcher otherwise (a case-insensitive scan, a pattern such as `\d+ms`).
+enum LineMatcher {
+    Prefiltered(prefilter::Prefilter),
+    Regex(RegexMatcher),
+}
+
+impl Matcher for LineMatcher {
+    type Captures = NoCaptures;
+    type Error = grep_matcher::NoError;
+
+    fn find_at(&self, haystack: &[u8], at: usize) -> Result<Option<Match>, Self::Error> {
+        match self {
+            LineMatcher::Prefiltered(m) => m.find_at(haystack, at),
+            // RegexMatcher's error type is `NoError` too: searching never fails.
+            LineMatcher::Regex(m) => Ok(m.find_at(haystack, at).unwrap_or(None)),
+        }
+    }
+
+    fn new_captures(&self) -> Result<NoCaptures, Self::Error> {
+        Ok(NoCaptures::new())
+    }
+
+    fn line_terminator(&self) -> Option<LineTerminator> {
+        match self {
+            LineMatcher::Prefiltered(m) => m.line_terminator(),
+            LineMatcher::Regex(m) => m.line_terminator(),
+        }
+    }
+
+    fn find_candidate_line(&self, haystack: &[u8]) -> Result<Option<LineMatchKind>, Self::Error> {
+        match self {
+            LineMatcher::Prefiltered(m) => m.find_candidate_line(haystack),
+            LineMatcher::Regex(m) => Ok(m.find_candidate_line(haystack).unwrap_or(None)),
+        }
+    }
 }
 
 /// One matching line.
@@ -197,14 +240,24 @@ pub fn scan(
             })?;
     }
     let regexes: Vec<&str> = request.patterns.iter().map(|(_, r)| r.as_str()).collect();
-    let matcher = RegexMatcherBuilder::new()
-        .case_insensitive(request.case_insensitive)
-        .line_terminator(Some(b'\n'))
-        .build_many(&regexes)
-        .map_err(|e| ScanError::InvalidPattern {
-            name: "(combined)".into(),
-            reason: e.to_string(),
-        })?;
+    let prefiltered = if request.case_insensitive {
+        None
+    } else {
+        prefilter::Prefilter::new(&regexes)
+    };
+    let matcher = match prefiltered {
+        Some(prefilter) => LineMatcher::Prefiltered(prefilter),
+        None => LineMatcher::Regex(
+            RegexMatcherBuilder::new()
+                .case_insensitive(request.case_insensitive)
+                .line_terminator(Some(b'\n'))
+                .build_many(&regexes)
+                .map_err(|e| ScanError::InvalidPattern {
+                    name: "(combined)".into(),
+                    reason: e.to_string(),
+                })?,
+        ),
+    };
     let attribution = RegexSetBuilder::new(&regexes)
         .case_insensitive(request.case_insensitive)
         .build()

@@ -68,6 +68,10 @@ pub const BUILTIN_EXPLAINS: &[(&str, &[&str])] = &[
             "partition.offline",
             "client.timeout",
             "producer.records-expired",
+            // Issue 8: what the controller and the surviving brokers log about it.
+            "broker.fenced",
+            "replication.fetch-failed",
+            "controller.failover",
         ],
     ),
     (
@@ -80,7 +84,12 @@ pub const BUILTIN_EXPLAINS: &[(&str, &[&str])] = &[
     ),
     (
         "zookeeper.down",
-        &["zookeeper.no-quorum", "controller.missing", "broker.down"],
+        &[
+            "zookeeper.no-quorum",
+            "controller.missing",
+            "broker.down",
+            "zookeeper.session-expired",
+        ],
     ),
     (
         "zookeeper.no-quorum",
@@ -92,12 +101,85 @@ pub const BUILTIN_EXPLAINS: &[(&str, &[&str])] = &[
     ),
     (
         "broker.disk-full",
-        &["broker.down", "isr.below-min", "isr.under-replicated"],
+        &[
+            "broker.down",
+            "isr.below-min",
+            "isr.under-replicated",
+            "broker.log-dir-failed",
+            "broker.fenced",
+            "replication.fetch-failed",
+        ],
     ),
     (
         "broker.out-of-memory",
-        &["broker.down", "isr.under-replicated"],
+        &[
+            "broker.down",
+            "isr.under-replicated",
+            "broker.fenced",
+            "replication.fetch-failed",
+        ],
     ),
+    // Issue 8: the broker-side causes the signature catalogue names. A failed log directory
+    // stops the broker when it was its only one; running out of file descriptors fails the
+    // log directory's next checkpoint (seen on the lab); a long GC pause stops heartbeats and
+    // ZooKeeper pings alike.
+    (
+        "broker.log-dir-failed",
+        &[
+            "broker.down",
+            "broker.fenced",
+            "isr.below-min",
+            "isr.under-replicated",
+            "partition.offline",
+            "replication.fetch-failed",
+        ],
+    ),
+    (
+        "broker.file-limit",
+        &[
+            "broker.log-dir-failed",
+            "broker.down",
+            "broker.fenced",
+            "isr.under-replicated",
+            "client.timeout",
+        ],
+    ),
+    (
+        "broker.gc-pause",
+        &[
+            "broker.fenced",
+            "zookeeper.session-expired",
+            "isr.under-replicated",
+            "replication.fetch-failed",
+            "client.timeout",
+            "producer.records-expired",
+        ],
+    ),
+    (
+        "broker.fenced",
+        &[
+            "isr.below-min",
+            "isr.under-replicated",
+            "partition.offline",
+            "controller.failover",
+            "replication.fetch-failed",
+        ],
+    ),
+    (
+        "zookeeper.session-expired",
+        &["controller.failover", "isr.under-replicated"],
+    ),
+    (
+        "partition.unclean-election",
+        &["replication.fetch-failed", "producer.out-of-order-sequence"],
+    ),
+    (
+        "topic.missing",
+        &["client.timeout", "producer.records-expired"],
+    ),
+    // A client that cannot complete TLS or SASL never gets an answer from the cluster.
+    ("tls.handshake-failed", &["kafka.unreachable"]),
+    ("auth.authentication-failed", &["kafka.unreachable"]),
     (
         "broker.overloaded",
         &[
@@ -347,6 +429,71 @@ mod tests {
         assert_eq!(diagnosis[0].cause, "x.two");
         assert_eq!(diagnosis[0].steps, ["a", "b"]);
         assert!(diagnosis[0].confidence > diagnosis[1].confidence);
+    }
+
+    /// Issue 8: the causes the signature catalogue names, in the order a broker failure
+    /// produces them. A full disk takes the log directory offline, the broker stops, the
+    /// controller fences it and the ISRs shrink: the disk is the root.
+    #[test]
+    fn the_root_of_a_broker_failure_outranks_what_it_caused() {
+        let steps = [
+            step(
+                "controller-log",
+                vec![finding("broker.fenced", Severity::Fail)],
+            ),
+            step(
+                "broker-log",
+                vec![
+                    finding("broker.log-dir-failed", Severity::Fail),
+                    finding("replication.fetch-failed", Severity::Warn),
+                ],
+            ),
+            step("disk", vec![finding("broker.disk-full", Severity::Fail)]),
+            step("isr", vec![finding("isr.under-replicated", Severity::Warn)]),
+        ];
+        let order = ranked(&steps);
+        assert_eq!(order[0], "broker.disk-full", "{order:?}");
+        assert_eq!(order[1], "broker.log-dir-failed", "{order:?}");
+        // A down broker explains its fencing and its followers' fetch errors; the open-file
+        // limit and GC pauses explain what they cause.
+        for (root, symptom) in [
+            ("broker.down", "broker.fenced"),
+            ("broker.down", "replication.fetch-failed"),
+            ("broker.file-limit", "broker.log-dir-failed"),
+            ("broker.gc-pause", "zookeeper.session-expired"),
+            ("broker.gc-pause", "broker.fenced"),
+            ("broker.fenced", "isr.under-replicated"),
+        ] {
+            let steps = [
+                step("a", vec![finding(symptom, Severity::Fail)]),
+                step("b", vec![finding(symptom, Severity::Fail)]),
+                step("c", vec![finding(root, Severity::Warn)]),
+            ];
+            assert_eq!(ranked(&steps)[0], root, "{root} explains {symptom}");
+        }
+    }
+
+    /// A cycle in "explains" would make two causes each other's root; ranking would then
+    /// depend on iteration order.
+    #[test]
+    fn the_builtin_relation_has_no_cycle() {
+        let playbook = BTreeMap::new();
+        let explains = relations(&playbook);
+        fn visit<'a>(
+            cause: &'a str,
+            explains: &BTreeMap<&'a str, Vec<&'a str>>,
+            path: &mut Vec<&'a str>,
+        ) {
+            assert!(!path.contains(&cause), "cycle: {path:?} -> {cause}");
+            path.push(cause);
+            for symptom in explains.get(cause).into_iter().flatten() {
+                visit(symptom, explains, path);
+            }
+            path.pop();
+        }
+        for root in explains.keys() {
+            visit(root, &explains, &mut Vec::new());
+        }
     }
 
     #[test]

@@ -72,6 +72,14 @@ pub const CONFIG_DELIVERY_TIMEOUT: &str = "config.delivery-timeout";
 pub const CONFIG_MESSAGE_SIZE: &str = "config.message-size";
 /// Producer buffers or blocking limits so small that sends fail under normal load.
 pub const CONFIG_BUFFERS: &str = "config.buffers";
+/// A key the client does not know: misspelled, another client's, or removed.
+pub const CONFIG_UNKNOWN_KEY: &str = "config.unknown-key";
+/// A value the client refuses at start-up: wrong type, out of range, not one of its values.
+pub const CONFIG_INVALID_VALUE: &str = "config.invalid-value";
+/// An unsubstituted `${...}` template placeholder.
+pub const CONFIG_PLACEHOLDER: &str = "config.placeholder";
+/// A configuration written for a client that no longer exists (the 0.8 Scala producer).
+pub const CONFIG_LEGACY_CLIENT: &str = "config.legacy-client";
 /// A producer's send result is never checked: no callback, the future or error is dropped.
 pub const CLIENT_UNCHECKED_SEND: &str = "client.unchecked-send";
 /// Buffered records are never flushed before the producer goes away or the process exits.
@@ -220,6 +228,22 @@ pub const ALL: &[(&str, &str)] = &[
     (
         CONFIG_BUFFERS,
         "Producer buffers or blocking limits so small that sends fail under normal load.",
+    ),
+    (
+        CONFIG_UNKNOWN_KEY,
+        "A key the client does not know: misspelled, another client's, or removed.",
+    ),
+    (
+        CONFIG_INVALID_VALUE,
+        "A value the client refuses at start-up: wrong type, out of range, not one of its values.",
+    ),
+    (
+        CONFIG_PLACEHOLDER,
+        "An unsubstituted `${...}` template placeholder.",
+    ),
+    (
+        CONFIG_LEGACY_CLIENT,
+        "A configuration written for a client that no longer exists (the 0.8 Scala producer).",
     ),
     (
         CLIENT_UNCHECKED_SEND,

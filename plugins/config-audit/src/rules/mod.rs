@@ -19,10 +19,6 @@ use crate::bootstrap::{BadEntry, Probe, Server};
 use crate::cluster::ClusterView;
 use crate::config::{Dialect, Origin, ProducerConfig};
 
-pub use schema::{
-    CONFIG_INVALID_VALUE, CONFIG_LEGACY_CLIENT, CONFIG_PLACEHOLDER, CONFIG_UNKNOWN_KEY,
-};
-
 /// Everything the rules judge.
 #[derive(Debug, Clone)]
 pub struct Audit {

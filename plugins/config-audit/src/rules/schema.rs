@@ -17,15 +17,9 @@ use super::Audit;
 use crate::config::{Dialect, Entry, SPECS};
 use crate::schema::{self, Family, Key, catalogue};
 
-/// Cause: a key the client does not know (misspelled, another client's, removed). Not yet in
-/// the SDK's catalogue.
-pub const CONFIG_UNKNOWN_KEY: &str = "config.unknown-key";
-/// Cause: a value the client refuses at start-up (wrong type, out of range, not listed).
-pub const CONFIG_INVALID_VALUE: &str = "config.invalid-value";
-/// Cause: an unsubstituted `${...}` template placeholder.
-pub const CONFIG_PLACEHOLDER: &str = "config.placeholder";
-/// Cause: a configuration written for a client that no longer exists (the 0.8 Scala producer).
-pub const CONFIG_LEGACY_CLIENT: &str = "config.legacy-client";
+use triage_sdk::cause::{
+    CONFIG_INVALID_VALUE, CONFIG_LEGACY_CLIENT, CONFIG_PLACEHOLDER, CONFIG_UNKNOWN_KEY,
+};
 
 /// What the host puts in place of a secret value before the plugin sees it.
 const MASKED: &str = "<redacted: set>";

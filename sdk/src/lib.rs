@@ -262,7 +262,7 @@ pub mod kafka {
 
     pub use super::wit::kafka::{
         AlterResult, Broker, BrokerLogDirs, Cluster, ConfigEntry, ConfigResource, ConfigResult,
-        DeliveryFailure, LogDir, Partition, ProbeRequest, ProbeResult, Quorum, ResourceKind, Topic,
+        DeliveryFailure, LogDir, Partition, ProbeRequest, ProbeResult, ShapedOutcome, ShapedRecord, Quorum, ResourceKind, Topic,
         Voter, alter_topic_config, describe_configs, describe_log_dirs, describe_quorum, metadata,
         produce_probe,
     };

@@ -125,7 +125,11 @@ fn keyless_records_to_a_compacted_topic_are_named_and_fail_the_run() {
     // The applications' keyless records really are refused by the broker...
     let java = java(lab, "tr-compacted", "keyless", 5, &["acks=all"]);
     assert!(!java.delivered_all, "{}", java.line);
-    assert!(java.line.contains("InvalidRecordException"), "{}", java.line);
+    assert!(
+        java.line.contains("InvalidRecordException"),
+        "{}",
+        java.line
+    );
     let python = python(lab, "tr-compacted", "keyless", 5, &["acks=all"]);
     assert!(!python.delivered_all, "{}", python.line);
     // ...while keyed records go through: the rule is about keys, nothing else.

@@ -86,9 +86,12 @@ impl StepState {
         &mut self,
         path: &str,
     ) -> Result<crate::kafka::probe::ProbeBootstrap, HostError> {
-        let content =
-            crate::wit::triage::plugin::files::Host::read(self, path.to_owned(), MAX_PROPERTIES_BYTES)
-                .await?;
+        let content = crate::wit::triage::plugin::files::Host::read(
+            self,
+            path.to_owned(),
+            MAX_PROPERTIES_BYTES,
+        )
+        .await?;
         let properties: std::collections::HashMap<String, String> =
             java_properties::read(content.text.as_bytes()).map_err(|e| {
                 HostError::Invalid(format!("{}: not a properties file: {e}", content.path))

@@ -268,7 +268,15 @@ pub async fn run(
         None
     };
     let seen = if request.read_back && !delivered.is_empty() {
-        read_back(settings, bootstrap, &request.topic, &delivered, &run_id, deadline).await
+        read_back(
+            settings,
+            bootstrap,
+            &request.topic,
+            &delivered,
+            &run_id,
+            deadline,
+        )
+        .await
     } else {
         ReadBack::default()
     };
@@ -336,7 +344,10 @@ async fn send_shaped<C: ClientContext + 'static>(
             Ok(future) => match tokio::time::timeout_at(deadline, future).await {
                 Ok(Ok(Ok(done))) => (
                     None,
-                    format!("accepted at partition {} offset {}", done.partition, done.offset),
+                    format!(
+                        "accepted at partition {} offset {}",
+                        done.partition, done.offset
+                    ),
                 ),
                 Ok(Ok(Err((error, _)))) => (Some(error_name(&error)), error.to_string()),
                 Ok(Err(_)) => (

@@ -269,7 +269,13 @@ fn topic_rules(topic: &str) -> Vec<TopicRule> {
         if let Some((key, ms)) = before
             && ms < i64::MAX / 4
         {
-            rules.push(timestamp_rule(topic, key, ms, now - ms - TIMESTAMP_MARGIN_MS, "older"));
+            rules.push(timestamp_rule(
+                topic,
+                key,
+                ms,
+                now - ms - TIMESTAMP_MARGIN_MS,
+                "older",
+            ));
         }
         if let Some(ms) = explicit_ms("message.timestamp.after.max.ms")
             && ms < i64::MAX / 4
@@ -292,9 +298,14 @@ fn timestamp_rule(topic: &str, key: &str, bound_ms: i64, stamp: i64, side: &str)
     TopicRule {
         config: format!("{key}={bound_ms}"),
         cause: cause::TOPIC_TIMESTAMP_OUT_OF_RANGE,
-        refuses: format!("records whose CreateTime is more than {span} {direction} the broker's clock"),
+        refuses: format!(
+            "records whose CreateTime is more than {span} {direction} the broker's clock"
+        ),
         record: ShapedRecord {
-            label: format!("a record stamped {} {direction} now", human_ms(bound_ms + TIMESTAMP_MARGIN_MS)),
+            label: format!(
+                "a record stamped {} {direction} now",
+                human_ms(bound_ms + TIMESTAMP_MARGIN_MS)
+            ),
             keyless: false,
             timestamp_ms: Some(stamp),
         },
@@ -330,11 +341,20 @@ fn rule_finding(topic: &str, rule: &TopicRule, outcome: &ShapedOutcome) -> Optio
     }
     Some(
         Finding::fail(
-            format!("canary.{}", rule.cause.rsplit('.').next().unwrap_or(rule.cause)),
-            format!("{topic} refuses {}: every such record fails with {code}", rule.refuses),
+            format!(
+                "canary.{}",
+                rule.cause.rsplit('.').next().unwrap_or(rule.cause)
+            ),
+            format!(
+                "{topic} refuses {}: every such record fails with {code}",
+                rule.refuses
+            ),
         )
         .cause(rule.cause)
-        .evidence("kafka.describe-configs", format!("topic {topic}: {}", rule.config))
+        .evidence(
+            "kafka.describe-configs",
+            format!("topic {topic}: {}", rule.config),
+        )
         .evidence(
             "kafka.produce-probe",
             format!("{} was refused: {code} ({})", outcome.label, outcome.detail),
@@ -643,7 +663,11 @@ mod tests {
             "older",
         );
         assert_eq!(rule.config, "message.timestamp.before.max.ms=3600000");
-        assert!(rule.refuses.contains("more than 60 min before"), "{}", rule.refuses);
+        assert!(
+            rule.refuses.contains("more than 60 min before"),
+            "{}",
+            rule.refuses
+        );
         let outcome = |error: Option<&str>| ShapedOutcome {
             label: rule.record.label.clone(),
             error: error.map(str::to_owned),
@@ -651,7 +675,10 @@ mod tests {
         };
         let refused = rule_finding("orders", &rule, &outcome(Some("INVALID_TIMESTAMP")))
             .expect("refused with the rule's own error");
-        assert_eq!(refused.cause.as_deref(), Some(cause::TOPIC_TIMESTAMP_OUT_OF_RANGE));
+        assert_eq!(
+            refused.cause.as_deref(),
+            Some(cause::TOPIC_TIMESTAMP_OUT_OF_RANGE)
+        );
         assert!(matches!(refused.severity, triage_sdk::Severity::Fail));
         // Accepted, or refused for another reason: the rule is not proven.
         assert!(rule_finding("orders", &rule, &outcome(None)).is_none());

@@ -104,7 +104,10 @@ fn broker_rules(brokers: &[Broker]) -> BTreeMap<i32, MinIsrRule> {
         .iter()
         .filter_map(|broker| {
             let answer = net::kafka_handshake(&broker.host, broker.port, 3_000).ok()?;
-            Some((broker.id, MinIsrRule::from_api_versions(&answer.api_versions)?))
+            Some((
+                broker.id,
+                MinIsrRule::from_api_versions(&answer.api_versions)?,
+            ))
         })
         .collect()
 }

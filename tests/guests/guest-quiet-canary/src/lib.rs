@@ -15,9 +15,12 @@ struct QuietCanary;
 impl Check for QuietCanary {
     type Params = Params;
     fn info() -> PluginInfo {
-        PluginInfo::new("guest-quiet-canary", "Reports failed probe records as a warning")
-            .param("topic", "Topic to probe", true)
-            .needs("kafka")
+        PluginInfo::new(
+            "guest-quiet-canary",
+            "Reports failed probe records as a warning",
+        )
+        .param("topic", "Topic to probe", true)
+        .needs("kafka")
     }
     fn run(params: Params) -> Result<Report, RunError> {
         let request = ProbeRequest {
@@ -34,7 +37,10 @@ impl Check for QuietCanary {
         let result = kafka::produce_probe(&request).map_err(|e| RunError::failed(e.reason()))?;
         let failed: u32 = result.failures.iter().map(|f| f.count).sum();
         Ok(Report::new(format!("{failed} of {} failed", result.sent))
-            .finding(Finding::warn("quiet.failed", "some records failed, probably fine"))
+            .finding(Finding::warn(
+                "quiet.failed",
+                "some records failed, probably fine",
+            ))
             .fact("failed", failed))
     }
 }

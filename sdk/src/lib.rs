@@ -264,9 +264,9 @@ pub mod kafka {
 
     pub use super::wit::kafka::{
         AlterResult, Broker, BrokerLogDirs, Cluster, ConfigEntry, ConfigResource, ConfigResult,
-        DeliveryFailure, LogDir, Partition, ProbeRequest, ProbeResult, Quorum, ResourceKind, Topic,
-        Voter, alter_topic_config, describe_configs, describe_log_dirs, describe_quorum, metadata,
-        produce_probe,
+        DeliveryFailure, LogDir, Partition, ProbeRequest, ProbeResult, Quorum, ResourceKind,
+        ShapedOutcome, ShapedRecord, Topic, Voter, alter_topic_config, describe_configs,
+        describe_log_dirs, describe_quorum, metadata, produce_probe,
     };
 }
 

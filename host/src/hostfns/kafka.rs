@@ -12,6 +12,8 @@ use crate::wit::triage::plugin::kafka::{
 /// Longest topic name Kafka accepts (`org.apache.kafka.common.internals.Topic`:
 /// `MAX_NAME_LENGTH = 249`, legal characters `[a-zA-Z0-9._-]`).
 const MAX_TOPIC_NAME: usize = 249;
+/// Most of a producer properties file read for its bootstrap list.
+const MAX_PROPERTIES_BYTES: u64 = 1 << 20;
 /// Longest config key or value a planned change may carry: a plan is read by a person.
 const MAX_CONFIG_TEXT: usize = 1024;
 
@@ -78,6 +80,35 @@ impl StepState {
         })
     }
 
+    /// `bootstrap.servers` (or librdkafka's legacy `metadata.broker.list`) of a granted
+    /// producer properties file.
+    async fn application_bootstrap(
+        &mut self,
+        path: &str,
+    ) -> Result<crate::kafka::probe::ProbeBootstrap, HostError> {
+        let content = crate::wit::triage::plugin::files::Host::read(
+            self,
+            path.to_owned(),
+            MAX_PROPERTIES_BYTES,
+        )
+        .await?;
+        let properties: std::collections::HashMap<String, String> =
+            java_properties::read(content.text.as_bytes()).map_err(|e| {
+                HostError::Invalid(format!("{}: not a properties file: {e}", content.path))
+            })?;
+        ["bootstrap.servers", "metadata.broker.list"]
+            .iter()
+            .find_map(|key| {
+                let servers = properties.get(*key)?.trim();
+                (!servers.is_empty()).then(|| crate::kafka::probe::ProbeBootstrap {
+                    servers: servers.to_owned(),
+                })
+            })
+            .ok_or_else(|| {
+                HostError::Invalid(format!("{} sets no bootstrap.servers", content.path))
+            })
+    }
+
     fn kafka(&self) -> Result<std::sync::Arc<crate::kafka::KafkaConnection>, HostError> {
         self.env
             .grant
@@ -125,8 +156,14 @@ impl Host for StepState {
             .check_kafka_produce(&request.topic)
             .map_err(HostError::Denied)?;
         let kafka = self.connection()?;
+        // The application's bootstrap list comes from a file the step is granted, read
+        // here: a plugin names the file, never the addresses the run's credentials go to.
+        let application = match &request.bootstrap_from {
+            Some(path) => Some(self.application_bootstrap(path).await?),
+            None => None,
+        };
         let deadline = self.deadline();
-        kafka.produce_probe(&request, deadline).await
+        kafka.produce_probe(&request, application, deadline).await
     }
 
     /// Never changes anything: the change is checked against the grant, recorded in the

@@ -42,6 +42,9 @@ pub struct KafkaConnection {
     /// Listeners the cluster advertised in the last metadata answer: a step with
     /// `kafka: Read` may handshake with these without a separate `net` grant.
     advertised: Mutex<HashSet<(String, u16)>>,
+    /// Records the host's own produce probes saw fail or go missing in this run, whatever
+    /// the plugins then reported: a run that detected loss never exits 0 (issue 8).
+    records_failed: std::sync::atomic::AtomicU64,
 }
 
 impl KafkaConnection {
@@ -51,7 +54,15 @@ impl KafkaConnection {
             settings,
             admin: OnceLock::new(),
             advertised: Mutex::new(HashSet::new()),
+            records_failed: Default::default(),
         }
+    }
+
+    /// Probe records that failed or were proven lost so far in this run (records only not
+    /// read back are unknown, not counted).
+    pub fn records_failed(&self) -> u64 {
+        self.records_failed
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The settings (for messages; secrets stay inside).
@@ -401,13 +412,15 @@ impl KafkaConnection {
         }))
     }
 
-    /// Produce and read back probe records (see [`probe`]).
+    /// Produce and read back probe records (see [`probe`]), at the application's own
+    /// bootstrap list when the caller read one from a granted file, else at the run's.
     pub async fn produce_probe(
         &self,
         request: &crate::wit::triage::plugin::kafka::ProbeRequest,
+        application_bootstrap: Option<probe::ProbeBootstrap>,
         deadline: Instant,
     ) -> Result<crate::wit::triage::plugin::kafka::ProbeResult, HostError> {
-        if self.settings.bootstrap.trim().is_empty() {
+        if application_bootstrap.is_none() && self.settings.bootstrap.trim().is_empty() {
             return Err(HostError::Unavailable(
                 "no Kafka bootstrap servers: pass --bootstrap HOST:PORT".into(),
             ));
@@ -419,7 +432,16 @@ impl KafkaConnection {
         } else {
             asked.min(left)
         };
-        probe::run(&self.settings, request, budget).await
+        let bootstrap = application_bootstrap.unwrap_or_else(|| probe::ProbeBootstrap {
+            servers: self.settings.bootstrap.clone(),
+        });
+        let result = probe::run(&self.settings, &bootstrap, request, budget).await?;
+        let failed: u64 = result.failures.iter().map(|f| u64::from(f.count)).sum();
+        self.records_failed.fetch_add(
+            failed + u64::from(result.lost),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        Ok(result)
     }
 
     /// Set one topic config with IncrementalAlterConfigs, leaving the others alone (the

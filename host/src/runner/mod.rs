@@ -172,6 +172,8 @@ pub async fn run(
             }
         })
         .unwrap_or(Status::Pass);
+    let records_failed = meta.kafka.as_ref().map_or(0, |k| k.records_failed());
+    let status = status_with_loss(status, records_failed);
     let diagnosis = diagnose(&steps, &meta.explains);
     let next_steps = next_steps(&steps, &diagnosis, &meta.inputs);
     RunReport {
@@ -182,6 +184,16 @@ pub async fn run(
         duration_ms: started.elapsed().as_millis() as u64,
         steps,
         diagnosis,
+    }
+}
+
+/// The run's status once the records the host's own probes saw fail are counted: a run that
+/// detected loss is a failed run (exit 1), whatever severity a plugin gave it (issue 8).
+fn status_with_loss(status: Status, records_failed: u64) -> Status {
+    if records_failed > 0 && status.rank() < Status::Fail.rank() {
+        Status::Fail
+    } else {
+        status
     }
 }
 
@@ -289,5 +301,20 @@ fn status_of(name: StatusName) -> Status {
         StatusName::Fail => Status::Fail,
         StatusName::Error => Status::Error,
         StatusName::Skipped => Status::Skipped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_seen_failing_fail_the_run_whatever_the_steps_said() {
+        assert_eq!(status_with_loss(Status::Pass, 0), Status::Pass);
+        assert_eq!(status_with_loss(Status::Warn, 0), Status::Warn);
+        assert_eq!(status_with_loss(Status::Warn, 3), Status::Fail);
+        assert_eq!(status_with_loss(Status::Pass, 1), Status::Fail);
+        // An errored step stays the worse verdict.
+        assert_eq!(status_with_loss(Status::Error, 1), Status::Error);
     }
 }

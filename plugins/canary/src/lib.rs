@@ -6,6 +6,18 @@
 //!
 //! It writes only to the topic its step is granted (`kafka: Produce(["topic"])`).
 //!
+//! With a producer config that names `bootstrap.servers`, the probe connects where the
+//! application does (the host reads the list from the granted file), and says which list it
+//! used. Records the read-back did not reach are *not read back*, never *lost*: loss is
+//! reported only when the read-back went past them.
+//!
+//! Topic rules: the topic's own configs that refuse records (`cleanup.policy=compact`
+//! refuses records without a key; explicitly set `message.timestamp.before.max.ms` /
+//! `after.max.ms` / the older `difference.max.ms` refuse CreateTimes outside them) are read
+//! and proven with one record of that shape each; a rule is reported only when the broker
+//! refused it (`INVALID_RECORD` / `INVALID_TIMESTAMP`, Kafka's Errors.java 87 / 32, from
+//! LogValidator.validateKey / validateTimestamp).
+//!
 //! Params: `topic` (required), `producer_config` (the application's properties file, if
 //! granted), `count` (default 20), `payload_bytes` (default 100), `read_back` (default
 //! true), `timeout_ms` (default 15000).
@@ -13,7 +25,9 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use triage_sdk::kafka::{self, ProbeRequest, ProbeResult};
+use triage_sdk::kafka::{
+    self, ConfigResource, ProbeRequest, ProbeResult, ResourceKind, ShapedOutcome, ShapedRecord,
+};
 use triage_sdk::{
     Check, Finding, HostError, PluginInfo, Report, RunError, cause, export_check, files,
 };
@@ -101,9 +115,15 @@ impl Check for Canary {
     }
 
     fn run(params: Params) -> Result<Report, RunError> {
+        let mut bootstrap_from = None;
         let (settings, assumed) = match &params.producer_config {
             Some(path) if !path.is_empty() => match files::read(path, 1 << 20) {
-                Ok(content) => producer_settings(&content.text),
+                Ok(content) => {
+                    if names_bootstrap(&content.text) {
+                        bootstrap_from = Some(path.clone());
+                    }
+                    producer_settings(&content.text)
+                }
                 Err(error) => {
                     return Err(RunError::failed(format!(
                         "cannot read {path}: {}",
@@ -125,7 +145,11 @@ impl Check for Canary {
             "sending {} records to {}",
             params.count, params.topic
         ));
+        let rules = topic_rules(&params.topic);
+        let shaped: Vec<ShapedRecord> = rules.iter().map(|r| r.record.clone()).collect();
         let request = ProbeRequest {
+            shaped,
+            bootstrap_from: bootstrap_from.clone(),
             topic: params.topic.clone(),
             count: params.count,
             payload_bytes: params.payload_bytes,
@@ -142,8 +166,201 @@ impl Check for Canary {
             Err(HostError::Invalid(why)) => return Err(RunError::InvalidParams(why)),
             Err(error) => return Err(error.into()),
         };
-        Ok(report(&params, &result, &settings, &assumed, large))
+        let mut report = report(
+            &params,
+            &result,
+            &settings,
+            &assumed,
+            large,
+            bootstrap_from.as_deref(),
+        );
+        for (rule, outcome) in rules.iter().zip(&result.shaped) {
+            if let Some(finding) = rule_finding(&params.topic, rule, outcome) {
+                report.push(finding);
+            }
+        }
+        Ok(report)
     }
+}
+
+/// Does the producer config name the application's bootstrap list?
+fn names_bootstrap(properties: &str) -> bool {
+    let parsed: HashMap<String, String> =
+        java_properties::read(properties.as_bytes()).unwrap_or_default();
+    ["bootstrap.servers", "metadata.broker.list"]
+        .iter()
+        .any(|key| parsed.get(*key).is_some_and(|v| !v.trim().is_empty()))
+}
+
+/// A topic config that refuses records of one shape, and the record that proves it.
+struct TopicRule {
+    /// The config as evidence, e.g. `cleanup.policy=compact`.
+    config: String,
+    cause: &'static str,
+    /// Which records it refuses, in the operator's words.
+    refuses: String,
+    record: ShapedRecord,
+    fix: String,
+}
+
+/// Margin beyond a timestamp bound, so clock skew between here and the broker cannot make
+/// the probe record land inside it.
+const TIMESTAMP_MARGIN_MS: i64 = 5 * 60 * 1000;
+
+/// The topic's configs that refuse records, each with the record that tests it. Bounds
+/// left at their default are not probed: Kafka 4's default `after.max.ms` (one hour) holds on
+/// every topic and proves nothing about this one.
+fn topic_rules(topic: &str) -> Vec<TopicRule> {
+    let keys = [
+        "cleanup.policy",
+        "message.timestamp.type",
+        "message.timestamp.before.max.ms",
+        "message.timestamp.after.max.ms",
+        "message.timestamp.difference.max.ms",
+    ]
+    .map(str::to_owned);
+    let resource = ConfigResource {
+        kind: ResourceKind::Topic,
+        name: topic.to_owned(),
+    };
+    let Ok(results) = kafka::describe_configs(&[resource], &keys) else {
+        return Vec::new();
+    };
+    let Some(result) = results.into_iter().next() else {
+        return Vec::new();
+    };
+    let entry = |name: &str| result.entries.iter().find(|e| e.name == name);
+    let value = |name: &str| entry(name).and_then(|e| e.value.clone());
+    let explicit_ms = |name: &str| -> Option<i64> {
+        let e = entry(name).filter(|e| !e.is_default)?;
+        e.value.as_deref()?.parse().ok()
+    };
+    let mut rules = Vec::new();
+    if let Some(policy) = value("cleanup.policy")
+        && policy.split(',').any(|p| p.trim() == "compact")
+    {
+        rules.push(TopicRule {
+            config: format!("cleanup.policy={policy}"),
+            cause: cause::TOPIC_COMPACTION_NEEDS_KEY,
+            refuses: "records without a key".into(),
+            record: ShapedRecord {
+                label: "a record without a key".into(),
+                keyless: true,
+                timestamp_ms: None,
+            },
+            fix: format!(
+                "`{topic}` is compacted (cleanup.policy={policy}): the broker refuses every \
+                 record without a key. Give every record a key in the producer, or write \
+                 keyless records to a topic with cleanup.policy=delete."
+            ),
+        });
+    }
+    let create_time = value("message.timestamp.type").is_none_or(|t| t == "CreateTime");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    if create_time {
+        let before = [
+            "message.timestamp.before.max.ms",
+            "message.timestamp.difference.max.ms",
+        ]
+        .iter()
+        .find_map(|k| explicit_ms(k).map(|ms| (*k, ms)));
+        if let Some((key, ms)) = before
+            && ms < i64::MAX / 4
+        {
+            rules.push(timestamp_rule(
+                topic,
+                key,
+                ms,
+                now - ms - TIMESTAMP_MARGIN_MS,
+                "older",
+            ));
+        }
+        if let Some(ms) = explicit_ms("message.timestamp.after.max.ms")
+            && ms < i64::MAX / 4
+        {
+            rules.push(timestamp_rule(
+                topic,
+                "message.timestamp.after.max.ms",
+                ms,
+                now + ms + TIMESTAMP_MARGIN_MS,
+                "newer",
+            ));
+        }
+    }
+    rules
+}
+
+fn timestamp_rule(topic: &str, key: &str, bound_ms: i64, stamp: i64, side: &str) -> TopicRule {
+    let span = human_ms(bound_ms);
+    let direction = if side == "older" { "before" } else { "after" };
+    TopicRule {
+        config: format!("{key}={bound_ms}"),
+        cause: cause::TOPIC_TIMESTAMP_OUT_OF_RANGE,
+        refuses: format!(
+            "records whose CreateTime is more than {span} {direction} the broker's clock"
+        ),
+        record: ShapedRecord {
+            label: format!(
+                "a record stamped {} {direction} now",
+                human_ms(bound_ms + TIMESTAMP_MARGIN_MS)
+            ),
+            keyless: false,
+            timestamp_ms: Some(stamp),
+        },
+        fix: format!(
+            "`{topic}` refuses records with a CreateTime {side} than {span} ({key}={bound_ms}). \
+             Fix the producer's clock or the timestamps it sets (replays and backfills keep \
+             old event times), raise {key} on the topic, or set \
+             message.timestamp.type=LogAppendTime if the broker's time is what matters."
+        ),
+    }
+}
+
+fn human_ms(ms: i64) -> String {
+    let minutes = ms / 60_000;
+    if minutes >= 120 && minutes % 60 == 0 {
+        format!("{} h", minutes / 60)
+    } else if minutes >= 1 {
+        format!("{minutes} min")
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+/// A finding when the broker refused the rule's record with the error that rule produces.
+fn rule_finding(topic: &str, rule: &TopicRule, outcome: &ShapedOutcome) -> Option<Finding> {
+    let code = outcome.error.as_deref()?;
+    let expected = match rule.cause {
+        cause::TOPIC_COMPACTION_NEEDS_KEY => ["INVALID_RECORD", "CORRUPT_MESSAGE"],
+        _ => ["INVALID_TIMESTAMP", "INVALID_TIMESTAMP"],
+    };
+    if !expected.contains(&code) {
+        return None;
+    }
+    Some(
+        Finding::fail(
+            format!(
+                "canary.{}",
+                rule.cause.rsplit('.').next().unwrap_or(rule.cause)
+            ),
+            format!(
+                "{topic} refuses {}: every such record fails with {code}",
+                rule.refuses
+            ),
+        )
+        .cause(rule.cause)
+        .evidence(
+            "kafka.describe-configs",
+            format!("topic {topic}: {}", rule.config),
+        )
+        .evidence(
+            "kafka.produce-probe",
+            format!("{} was refused: {code} ({})", outcome.label, outcome.detail),
+        )
+        .fix(rule.fix.clone()),
+    )
 }
 
 export_check!(Canary);
@@ -191,8 +408,16 @@ fn report(
     settings: &[(String, String)],
     assumed: &str,
     large: u32,
+    bootstrap_from: Option<&str>,
 ) -> Report {
     let mut report = Report::new("");
+    let connected_with = match bootstrap_from {
+        Some(path) => format!(
+            "probed the application's own bootstrap.servers from {path}: {}",
+            result.bootstrap
+        ),
+        None => format!("probed the run's bootstrap servers: {}", result.bootstrap),
+    };
     for failure in &result.failures {
         // Records that expired after retries: the broker's answer to a single attempt says
         // why (NOT_ENOUGH_REPLICAS, ...), and that is the cause to rank.
@@ -200,7 +425,14 @@ fn report(
             .single_attempt_error
             .as_deref()
             .filter(|_| failure.code == "_MSG_TIMED_OUT");
-        let (cause_key, fix) = explain(underlying.unwrap_or(&failure.code), large);
+        let (mut cause_key, mut fix) = explain(underlying.unwrap_or(&failure.code), large);
+        // The application's own list reaching no broker is a wrong bootstrap.servers.
+        if bootstrap_from.is_some() && failure.code == "_ALL_BROKERS_DOWN" {
+            cause_key = cause::CONFIG_BOOTSTRAP;
+            fix = "No broker answers at the application's bootstrap.servers (the run's \
+                   --bootstrap may differ): correct bootstrap.servers in the producer config."
+                .into();
+        }
         let mut title = format!(
             "{} of {} canary records to {} failed with {}",
             failure.count, result.sent, params.topic, failure.code
@@ -223,7 +455,35 @@ fn report(
                 format!("one record sent without retries: {code}"),
             );
         }
-        report.push(finding.evidence("kafka.produce-probe", assumed).fix(fix));
+        if let Some(why) = &result.stopped_early {
+            finding = finding.evidence("kafka.produce-probe", why);
+        }
+        report.push(
+            finding
+                .evidence("kafka.produce-probe", &connected_with)
+                .evidence("kafka.produce-probe", assumed)
+                .fix(fix),
+        );
+    }
+    if result.unconfirmed > 0 {
+        report.push(
+            Finding::warn(
+                "canary.not-read-back",
+                format!(
+                    "{} acknowledged canary records were not read back: whether they are lost is unknown",
+                    result.unconfirmed
+                ),
+            )
+            .evidence(
+                "kafka.produce-probe",
+                format!(
+                    "delivered {}, read back {}; the read-back did not reach the others",
+                    result.delivered, result.read_back
+                ),
+            )
+            .evidence("kafka.produce-probe", &connected_with)
+            .fix("The broker acknowledged these records; reading them back failed or ran out of time (see the connectivity checks). Re-run with a longer timeout to tell."),
+        );
     }
     if result.lost > 0 {
         report.push(
@@ -232,7 +492,7 @@ fn report(
                 format!("{} acknowledged canary records were not found when reading {} back", result.lost, params.topic),
             )
             .cause("canary.lost")
-            .evidence("kafka.produce-probe", format!("delivered {}, read back {}", result.delivered, result.read_back))
+            .evidence("kafka.produce-probe", format!("delivered {}, read back {}; the read-back went past the missing records' offsets", result.delivered, result.read_back))
             .fix("Acknowledged records vanished: check acks (acks=all), unclean.leader.election.enable=false and min.insync.replicas ≥ 2 on the topic."),
         );
     }
@@ -266,6 +526,14 @@ fn report(
             result.failures.iter().map(|f| f.count).sum::<u32>(),
         )
         .fact("lost", result.lost)
+        .fact("not_read_back", result.unconfirmed)
+        .fact("bootstrap", &result.bootstrap)
+        .fact(
+            "bootstrap_source",
+            bootstrap_from.map_or("the run's bootstrap".to_owned(), |p| {
+                format!("bootstrap.servers in {p}")
+            }),
+        )
         .fact("duplicated", result.duplicated)
         .fact(
             "latency_p50_ms",
@@ -306,6 +574,18 @@ fn explain(code: &str, large: u32) -> (&'static str, String) {
             cause::PRODUCER_EXPIRED,
             "Records expired before a broker acknowledged them (delivery.timeout.ms): the leader \
              is unreachable, down or overloaded — see the connectivity and cluster checks."
+                .into(),
+        ),
+        "INVALID_TIMESTAMP" => (
+            cause::TOPIC_TIMESTAMP_OUT_OF_RANGE,
+            "The broker refuses the records' timestamps (the topic's message.timestamp.* \
+             bounds): check the producer's clock and the timestamps it sets."
+                .into(),
+        ),
+        "_RESOLVE" => (
+            cause::LISTENER_UNRESOLVABLE,
+            "A broker's address does not resolve from here: check the advertised listeners \
+             (advertised.listeners) and DNS."
                 .into(),
         ),
         "_QUEUE_FULL" => (
@@ -371,5 +651,37 @@ mod tests {
             "connection settings stay with the host"
         );
         assert!(described.contains("acks=1"));
+    }
+
+    #[test]
+    fn a_topic_rule_is_reported_only_when_the_broker_refused_its_record() {
+        let rule = timestamp_rule(
+            "orders",
+            "message.timestamp.before.max.ms",
+            3_600_000,
+            0,
+            "older",
+        );
+        assert_eq!(rule.config, "message.timestamp.before.max.ms=3600000");
+        assert!(
+            rule.refuses.contains("more than 60 min before"),
+            "{}",
+            rule.refuses
+        );
+        let outcome = |error: Option<&str>| ShapedOutcome {
+            label: rule.record.label.clone(),
+            error: error.map(str::to_owned),
+            detail: "Broker: Invalid timestamp".into(),
+        };
+        let refused = rule_finding("orders", &rule, &outcome(Some("INVALID_TIMESTAMP")))
+            .expect("refused with the rule's own error");
+        assert_eq!(
+            refused.cause.as_deref(),
+            Some(cause::TOPIC_TIMESTAMP_OUT_OF_RANGE)
+        );
+        assert!(matches!(refused.severity, triage_sdk::Severity::Fail));
+        // Accepted, or refused for another reason: the rule is not proven.
+        assert!(rule_finding("orders", &rule, &outcome(None)).is_none());
+        assert!(rule_finding("orders", &rule, &outcome(Some("NOT_ENOUGH_REPLICAS"))).is_none());
     }
 }

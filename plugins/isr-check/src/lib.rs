@@ -8,7 +8,13 @@
 //! | `--at-min-isr-partitions` | \|ISR\| = `min.insync.replicas` |
 //! | `--unavailable-partitions` | no live leader |
 //!
-//! `min.insync.replicas` is the topic's effective config, falling back to the broker's.
+//! `min.insync.replicas` is the topic's effective config, falling back to the broker's, and
+//! it is judged the way the partition leader's Kafka version judges it: since Kafka 3.7
+//! (KAFKA-15583, `Partition.effectiveMinIsr` in core/src/main/scala/kafka/cluster/
+//! Partition.scala) the leader caps it at the partition's replica count, so a topic with
+//! `min.insync.replicas=3` and two replicas accepts acks=all writes while both replicas are
+//! in sync; before 3.7 the same topic refuses every acks=all write with NOT_ENOUGH_REPLICAS.
+//! The version comes from the leader's ApiVersions answer (see [`MinIsrRule::from_api_versions`]).
 //!
 //! Params: `topics` (comma-separated names or a list; empty: every topic),
 //! `include_internal` (default false).
@@ -16,8 +22,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
-use triage_sdk::kafka::{self, ConfigResource, Partition, ResourceKind, Topic};
-use triage_sdk::{Check, Finding, HostError, PluginInfo, Report, RunError, cause, export_check};
+use triage_sdk::kafka::{self, Broker, ConfigResource, Partition, ResourceKind, Topic};
+use triage_sdk::{
+    Check, Finding, HostError, PluginInfo, Report, RunError, cause, export_check, net,
+};
 
 /// Partitions quoted per finding; the rest are counted.
 const QUOTED: usize = 10;
@@ -45,6 +53,85 @@ struct Flags {
     under_min_isr: bool,
     at_min_isr: bool,
     unavailable: bool,
+}
+
+/// How a broker applies `min.insync.replicas` to a partition with fewer replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MinIsrRule {
+    /// Kafka 3.7 and later: `min(min.insync.replicas, replica count)` (KAFKA-15583).
+    CappedAtReplicas,
+    /// Before Kafka 3.7: as configured, so a value above the replica count refuses every
+    /// acks=all write.
+    AsConfigured,
+}
+
+/// ApiVersions key of Produce.
+const PRODUCE_API: i16 = 0;
+/// Produce v10 (KIP-951) first shipped in Kafka 3.7.0, the release that also brought the
+/// capped min ISR (clients/src/main/resources/common/message/ProduceRequest.json: 3.6.2
+/// lists `0-9`, 3.7.0 `0-10`).
+const PRODUCE_V10: i16 = 10;
+
+impl MinIsrRule {
+    /// The rule a broker applies, from its ApiVersions answer; `None` when the answer does
+    /// not list Produce.
+    fn from_api_versions(versions: &[(i16, i16, i16)]) -> Option<Self> {
+        let (_, _, max) = versions.iter().find(|(key, _, _)| *key == PRODUCE_API)?;
+        Some(if *max >= PRODUCE_V10 {
+            MinIsrRule::CappedAtReplicas
+        } else {
+            MinIsrRule::AsConfigured
+        })
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            MinIsrRule::CappedAtReplicas => {
+                "Kafka 3.7 or later (ApiVersions: Produce v10+): the leader caps min.insync.replicas at the replica count"
+            }
+            MinIsrRule::AsConfigured => {
+                "Kafka before 3.7 (ApiVersions: Produce up to v9): min.insync.replicas applies as configured"
+            }
+        }
+    }
+}
+
+/// The rule each live broker applies, from a Kafka handshake with it (allowed by `kafka:
+/// Read` for the listeners the cluster advertises). A broker that does not answer is left
+/// out.
+fn broker_rules(brokers: &[Broker]) -> BTreeMap<i32, MinIsrRule> {
+    brokers
+        .iter()
+        .filter_map(|broker| {
+            let answer = net::kafka_handshake(&broker.host, broker.port, 3_000).ok()?;
+            Some((
+                broker.id,
+                MinIsrRule::from_api_versions(&answer.api_versions)?,
+            ))
+        })
+        .collect()
+}
+
+/// `min.insync.replicas` as the partition's leader applies it, and the rule used. A leader
+/// whose version could not be read is judged like the other brokers (clusters run one
+/// version outside rolling upgrades); with no version at all, as Kafka 3.7+ does, and the
+/// caller says so.
+fn effective_min_isr(
+    partition: &Partition,
+    configured: usize,
+    rules: &BTreeMap<i32, MinIsrRule>,
+) -> (usize, Option<MinIsrRule>) {
+    let rule = partition
+        .leader
+        .and_then(|leader| rules.get(&leader).copied())
+        .or_else(|| rules.values().next().copied());
+    let effective = match rule {
+        Some(MinIsrRule::AsConfigured) => configured,
+        Some(MinIsrRule::CappedAtReplicas) | None => {
+            configured.min(partition.replicas.len().max(1))
+        }
+    };
+    (effective, rule)
 }
 
 fn classify(partition: &Partition, live: &BTreeSet<i32>, min_isr: usize) -> Flags {
@@ -98,6 +185,7 @@ impl Check for IsrCheck {
             .filter(|t| params.include_internal || !t.internal || wanted.contains(&t.name))
             .collect();
         let min_isr = min_insync_replicas(&topics, &live);
+        let rules = broker_rules(&cluster.brokers);
 
         let mut report = Report::new("");
         let mut totals = [0usize; 4];
@@ -122,11 +210,19 @@ impl Check for IsrCheck {
                 }
                 continue;
             }
-            let min = min_isr.get(&topic.name).copied().unwrap_or(1);
+            let configured = min_isr.get(&topic.name).copied().unwrap_or(1);
+            let mut min = MinIsr {
+                configured,
+                effective: configured,
+                rule: None,
+            };
             let mut by_flag: [Vec<&Partition>; 4] = Default::default();
             for partition in &topic.partitions {
                 partitions += 1;
-                let flags = classify(partition, &live, min);
+                let (effective, rule) = effective_min_isr(partition, configured, &rules);
+                min.effective = effective;
+                min.rule = rule;
+                let flags = classify(partition, &live, effective);
                 for (index, flagged) in [
                     flags.under_min_isr,
                     flags.unavailable,
@@ -144,8 +240,11 @@ impl Check for IsrCheck {
             }
             for (index, flagged) in by_flag.iter().enumerate() {
                 if !flagged.is_empty() {
-                    report.push(finding(index, topic, flagged, min, &live));
+                    report.push(finding(index, topic, flagged, &min, &live));
                 }
+            }
+            if let Some(note) = min_isr_above_replicas(topic, &min) {
+                report.push(note);
             }
         }
         let [under_min, unavailable, at_min, under_replicated] = totals;
@@ -163,8 +262,17 @@ impl Check for IsrCheck {
                 plural(topics.len())
             )
         };
+        let versions: BTreeSet<&str> = rules.values().map(|r| r.describe()).collect();
         Ok(report
             .summary(summary)
+            .fact(
+                "min_isr_rule",
+                if versions.is_empty() {
+                    "unknown: no broker answered a Kafka handshake".to_owned()
+                } else {
+                    versions.into_iter().collect::<Vec<_>>().join("; ")
+                },
+            )
             .fact("partitions", partitions)
             .fact("under_replicated", under_replicated)
             .fact("under_min_isr", under_min)
@@ -296,13 +404,82 @@ fn min_insync_replicas(topics: &[&Topic], live: &BTreeSet<i32>) -> BTreeMap<Stri
     per_topic
 }
 
+/// A topic's `min.insync.replicas` as configured and as its leaders apply it.
+struct MinIsr {
+    configured: usize,
+    effective: usize,
+    rule: Option<MinIsrRule>,
+}
+
+impl MinIsr {
+    /// `min.insync.replicas=3`, or `min.insync.replicas=3 (the broker caps it at 2 ...)`.
+    fn label(&self) -> String {
+        if self.effective == self.configured {
+            format!("min.insync.replicas={}", self.configured)
+        } else {
+            format!(
+                "the effective min ISR {} (min.insync.replicas={}, which the broker caps at the replica count)",
+                self.effective, self.configured
+            )
+        }
+    }
+}
+
+/// `min.insync.replicas` above the replication factor: what it means depends on the
+/// version the leader runs. Reported only when the version cannot be read (the reader must
+/// know which of the two it is); with a version, the partition flags above say it.
+fn min_isr_above_replicas(topic: &Topic, min: &MinIsr) -> Option<Finding> {
+    let replicas = topic.partitions.first()?.replicas.len();
+    if min.configured <= replicas {
+        return None;
+    }
+    let name = &topic.name;
+    let configured = min.configured;
+    match min.rule {
+        Some(MinIsrRule::CappedAtReplicas) => Some(
+            Finding::info(
+                "isr.min-capped",
+                format!(
+                    "{name}: min.insync.replicas={configured} exceeds the replication factor {replicas}; \
+                     the broker caps it at {replicas} (Kafka 3.7+), so acks=all writes need every replica in sync"
+                ),
+            )
+            .evidence("net.kafka-handshake", MinIsrRule::CappedAtReplicas.describe())
+            .fix(format!(
+                "Writes work, but any replica falling out of sync stops acks=all writes. Set \
+                 min.insync.replicas to at most {replicas} to say what is meant, or raise the \
+                 replication factor."
+            )),
+        ),
+        Some(MinIsrRule::AsConfigured) => None,
+        None => Some(
+            Finding::warn(
+                "isr.min-above-replicas",
+                format!(
+                    "{name}: min.insync.replicas={configured} exceeds the replication factor {replicas}, \
+                     and the brokers' version could not be read"
+                ),
+            )
+            .cause(cause::ISR_AT_MIN)
+            .fix(format!(
+                "Kafka before 3.7 refuses every acks=all write to this topic (NOT_ENOUGH_REPLICAS); \
+                 3.7 and later cap the value at {replicas}. Set min.insync.replicas to at most \
+                 {replicas} or raise the replication factor."
+            )),
+        ),
+    }
+}
+
 fn finding(
     flag: usize,
     topic: &Topic,
     partitions: &[&Partition],
-    min_isr: usize,
+    min: &MinIsr,
     live: &BTreeSet<i32>,
 ) -> Finding {
+    let min_label = min.label();
+    let above_rf_before_3_7 = min.rule == Some(MinIsrRule::AsConfigured)
+        && partitions.iter().any(|p| min.configured > p.replicas.len());
     let name = &topic.name;
     let count = partitions.len();
     let missing: BTreeSet<i32> = partitions
@@ -323,10 +500,24 @@ fn finding(
         )
     };
     let mut finding = match flag {
+        0 if above_rf_before_3_7 => Finding::fail(
+            "isr.under-min",
+            format!(
+                "{name}: min.insync.replicas={} exceeds the replication factor: this broker (before Kafka 3.7) refuses every acks=all write with NOT_ENOUGH_REPLICAS",
+                min.configured
+            ),
+        )
+        .cause(cause::ISR_BELOW_MIN)
+        .evidence("net.kafka-handshake", MinIsrRule::AsConfigured.describe())
+        .fix(format!(
+            "Set min.insync.replicas to at most the replication factor (kafka-configs --alter \
+             --entity-type topics --entity-name {name} --add-config min.insync.replicas=N), or \
+             add replicas (kafka-reassign-partitions). Kafka 3.7+ caps the value itself."
+        )),
         0 => Finding::fail(
             "isr.under-min",
             format!(
-                "{name}: {count} partition{} below min.insync.replicas={min_isr}: producers with acks=all get NOT_ENOUGH_REPLICAS",
+                "{name}: {count} partition{} below {min_label}: producers with acks=all get NOT_ENOUGH_REPLICAS",
                 plural(count)
             ),
         )
@@ -348,14 +539,14 @@ fn finding(
         2 => Finding::warn(
             "isr.at-min",
             format!(
-                "{name}: {count} partition{} exactly at min.insync.replicas={min_isr}: one more broker failure stops acks=all writes",
+                "{name}: {count} partition{} exactly at {min_label}: one more broker failure stops acks=all writes",
                 plural(count)
             ),
         )
         .cause(cause::ISR_AT_MIN)
         .fix(if missing.is_empty() {
             format!(
-                "The replication factor equals min.insync.replicas={min_isr}: any broker failure \
+                "The replication factor equals {min_label}: any broker failure \
                  stops acks=all writes. Raise the replication factor (kafka-reassign-partitions) \
                  above min.insync.replicas."
             )
@@ -466,5 +657,34 @@ mod tests {
             classify(&partition(Some(1), &[1, 2], &[1, 2]), &live, 1),
             Flags::default()
         );
+    }
+
+    #[test]
+    fn min_isr_above_the_replica_count_is_judged_by_the_leaders_version() {
+        // ApiVersions of Kafka 3.6 (Produce 0-9) and 3.7+ (Produce 0-10 and up).
+        let old = MinIsrRule::from_api_versions(&[(0, 0, 9), (1, 0, 15)]);
+        let new = MinIsrRule::from_api_versions(&[(0, 3, 12), (1, 4, 17)]);
+        assert_eq!(old, Some(MinIsrRule::AsConfigured));
+        assert_eq!(new, Some(MinIsrRule::CappedAtReplicas));
+        assert_eq!(MinIsrRule::from_api_versions(&[(1, 0, 15)]), None);
+
+        let live: BTreeSet<i32> = [1, 2].into();
+        let two_replicas = partition(Some(1), &[1, 2], &[1, 2]);
+        let rules = |rule| BTreeMap::from([(1, rule), (2, rule)]);
+        // Kafka 4.x: min.insync.replicas=3 on two in-sync replicas is at (not below) min.
+        let (effective, _) =
+            effective_min_isr(&two_replicas, 3, &rules(MinIsrRule::CappedAtReplicas));
+        assert_eq!(effective, 2);
+        let flags = classify(&two_replicas, &live, effective);
+        assert!(!flags.under_min_isr && flags.at_min_isr);
+        // Kafka 3.6: the same partition refuses acks=all writes.
+        let (effective, _) = effective_min_isr(&two_replicas, 3, &rules(MinIsrRule::AsConfigured));
+        assert!(classify(&two_replicas, &live, effective).under_min_isr);
+        // The leader's version decides.
+        let mixed = BTreeMap::from([
+            (1, MinIsrRule::AsConfigured),
+            (2, MinIsrRule::CappedAtReplicas),
+        ]);
+        assert_eq!(effective_min_isr(&two_replicas, 3, &mixed).0, 3);
     }
 }

@@ -14,6 +14,7 @@ mod settings;
 mod tests;
 
 use triage_sdk::Finding;
+use triage_sdk::cause::CONFIG_INVALID_VALUE;
 
 use crate::bootstrap::{BadEntry, Probe, Server};
 use crate::cluster::ClusterView;

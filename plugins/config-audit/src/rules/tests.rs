@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use triage_sdk::cause::{CONFIG_INVALID_VALUE, CONFIG_LEGACY_CLIENT};
 use triage_sdk::kafka::Partition;
 use triage_sdk::net::{ConnectOutcome, ConnectResult};
 use triage_sdk::{Severity, cause};

@@ -56,6 +56,7 @@ extern crate self as triage_sdk;
 /// The catalog of cause keys. Defined once in `triage-knowledge` (shared with the host and the
 /// signature catalogue) and re-exported here, so `triage_sdk::cause::BROKER_DOWN` keeps working.
 pub use triage_knowledge::cause;
+pub mod min_isr;
 mod report;
 
 pub use report::IntoEvidence;

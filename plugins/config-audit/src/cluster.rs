@@ -5,10 +5,11 @@
 //!
 //! Plain data, so that the rules are pure functions a unit test can feed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use triage_sdk::HostError;
 use triage_sdk::kafka::{self, ConfigResource, ConfigResult, Partition, ResourceKind};
+use triage_sdk::min_isr::{self, MinIsrRule};
 
 use crate::bootstrap::Server;
 
@@ -70,6 +71,9 @@ pub struct TopicFacts {
     pub min_insync_replicas: Option<u64>,
     /// Effective `max.message.bytes` (the topic's, else the broker's `message.max.bytes`).
     pub max_message_bytes: Option<u64>,
+    /// How each live broker's Kafka version applies `min.insync.replicas` above the replica
+    /// count (from its ApiVersions); empty when no broker answered a handshake.
+    pub min_isr_rules: BTreeMap<i32, MinIsrRule>,
 }
 
 impl TopicFacts {
@@ -118,6 +122,9 @@ pub fn gather(topic: Option<&str>) -> ClusterView {
             live: live.clone(),
             ..TopicFacts::default()
         };
+        if found.is_some() {
+            facts.min_isr_rules = min_isr::broker_rules(&cluster.brokers);
+        }
         if facts.error.is_none() {
             let resource = ConfigResource {
                 kind: ResourceKind::Topic,

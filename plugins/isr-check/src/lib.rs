@@ -22,10 +22,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
-use triage_sdk::kafka::{self, Broker, ConfigResource, Partition, ResourceKind, Topic};
-use triage_sdk::{
-    Check, Finding, HostError, PluginInfo, Report, RunError, cause, export_check, net,
-};
+use triage_sdk::kafka::{self, ConfigResource, Partition, ResourceKind, Topic};
+use triage_sdk::min_isr::{MinIsrRule, broker_rules};
+use triage_sdk::{Check, Finding, HostError, PluginInfo, Report, RunError, cause, export_check};
 
 /// Partitions quoted per finding; the rest are counted.
 const QUOTED: usize = 10;
@@ -53,63 +52,6 @@ struct Flags {
     under_min_isr: bool,
     at_min_isr: bool,
     unavailable: bool,
-}
-
-/// How a broker applies `min.insync.replicas` to a partition with fewer replicas.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum MinIsrRule {
-    /// Kafka 3.7 and later: `min(min.insync.replicas, replica count)` (KAFKA-15583).
-    CappedAtReplicas,
-    /// Before Kafka 3.7: as configured, so a value above the replica count refuses every
-    /// acks=all write.
-    AsConfigured,
-}
-
-/// ApiVersions key of Produce.
-const PRODUCE_API: i16 = 0;
-/// Produce v10 (KIP-951) first shipped in Kafka 3.7.0, the release that also brought the
-/// capped min ISR (clients/src/main/resources/common/message/ProduceRequest.json: 3.6.2
-/// lists `0-9`, 3.7.0 `0-10`).
-const PRODUCE_V10: i16 = 10;
-
-impl MinIsrRule {
-    /// The rule a broker applies, from its ApiVersions answer; `None` when the answer does
-    /// not list Produce.
-    fn from_api_versions(versions: &[(i16, i16, i16)]) -> Option<Self> {
-        let (_, _, max) = versions.iter().find(|(key, _, _)| *key == PRODUCE_API)?;
-        Some(if *max >= PRODUCE_V10 {
-            MinIsrRule::CappedAtReplicas
-        } else {
-            MinIsrRule::AsConfigured
-        })
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            MinIsrRule::CappedAtReplicas => {
-                "Kafka 3.7 or later (ApiVersions: Produce v10+): the leader caps min.insync.replicas at the replica count"
-            }
-            MinIsrRule::AsConfigured => {
-                "Kafka before 3.7 (ApiVersions: Produce up to v9): min.insync.replicas applies as configured"
-            }
-        }
-    }
-}
-
-/// The rule each live broker applies, from a Kafka handshake with it (allowed by `kafka:
-/// Read` for the listeners the cluster advertises). A broker that does not answer is left
-/// out.
-fn broker_rules(brokers: &[Broker]) -> BTreeMap<i32, MinIsrRule> {
-    brokers
-        .iter()
-        .filter_map(|broker| {
-            let answer = net::kafka_handshake(&broker.host, broker.port, 3_000).ok()?;
-            Some((
-                broker.id,
-                MinIsrRule::from_api_versions(&answer.api_versions)?,
-            ))
-        })
-        .collect()
 }
 
 /// `min.insync.replicas` as the partition's leader applies it, and the rule used. A leader

@@ -3,6 +3,7 @@
 //! acks=all a replication factor and ISR that satisfy `min.insync.replicas`).
 
 use triage_sdk::kafka::Partition;
+use triage_sdk::min_isr::MinIsrRule;
 use triage_sdk::{Finding, cause};
 
 use super::Audit;
@@ -195,7 +196,14 @@ pub(super) fn topic_accepts_writes(audit: &Audit) -> Vec<Finding> {
     };
     let min_evidence = format!("topic {name}: min.insync.replicas={min}");
     let replication = topic.replication_factor();
-    if (replication as u64) < min {
+    // Kafka 3.7+ caps min.insync.replicas at the replica count (one definition of the rule:
+    // triage_sdk::min_isr); only a broker known to apply it as configured refuses every
+    // write. With no version known, nothing is claimed here: isr-check judges the ISR.
+    let refuses_as_configured = topic
+        .min_isr_rules
+        .values()
+        .any(|rule| *rule == MinIsrRule::AsConfigured);
+    if (replication as u64) < min && refuses_as_configured {
         let finding = Finding::fail(
             "config.min-insync-unsatisfiable",
             format!(
@@ -216,7 +224,8 @@ pub(super) fn topic_accepts_writes(audit: &Audit) -> Vec<Finding> {
         findings.push(with_partitions(
             audit
                 .cite(finding, &acks.origin)
-                .evidence("kafka.describe-configs", min_evidence),
+                .evidence("kafka.describe-configs", min_evidence)
+                .evidence("net.kafka-handshake", MinIsrRule::AsConfigured.describe()),
             topic,
             &all,
         ));
@@ -226,7 +235,14 @@ pub(super) fn topic_accepts_writes(audit: &Audit) -> Vec<Finding> {
         .partitions
         .iter()
         .filter(|p| p.leader.is_some_and(|l| topic.live.contains(&l)))
-        .filter(|p| (p.isr.len() as u64) < min)
+        .filter(|p| {
+            let effective = if refuses_as_configured {
+                min
+            } else {
+                min.min(p.replicas.len().max(1) as u64)
+            };
+            (p.isr.len() as u64) < effective
+        })
         .collect();
     if !below.is_empty() {
         let finding = Finding::fail(

@@ -1,9 +1,10 @@
 //! Each rule against inline properties texts and hand-written cluster facts.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use triage_sdk::cause::{CONFIG_INVALID_VALUE, CONFIG_LEGACY_CLIENT};
 use triage_sdk::kafka::Partition;
+use triage_sdk::min_isr::MinIsrRule;
 use triage_sdk::net::{ConnectOutcome, ConnectResult};
 use triage_sdk::{Severity, cause};
 
@@ -69,6 +70,15 @@ fn topic(partitions: Vec<Partition>, min_insync: u64) -> TopicFacts {
         live: BTreeSet::from([1, 2, 3]),
         min_insync_replicas: Some(min_insync),
         max_message_bytes: Some(1_048_588),
+        min_isr_rules: BTreeMap::new(),
+    }
+}
+
+/// A topic whose brokers run Kafka before 3.7: min.insync.replicas applies as configured.
+fn topic_before_3_7(partitions: Vec<Partition>, min_insync: u64) -> TopicFacts {
+    TopicFacts {
+        min_isr_rules: BTreeMap::from([(1, MinIsrRule::AsConfigured)]),
+        ..topic(partitions, min_insync)
     }
 }
 
@@ -543,7 +553,7 @@ fn topic_writes_fail_when_rf_or_isr_cannot_satisfy_min_insync() {
     };
     let findings = topic_accepts_writes(&with_cluster(
         "",
-        facts(topic(vec![partition(0, Some(1), &[1], &[1])], 2)),
+        facts(topic_before_3_7(vec![partition(0, Some(1), &[1], &[1])], 2)),
     ));
     assert_eq!(
         ids(&findings),
@@ -551,6 +561,14 @@ fn topic_writes_fail_when_rf_or_isr_cannot_satisfy_min_insync() {
     );
     assert_eq!(findings[0].cause.as_deref(), Some(cause::ISR_BELOW_MIN));
     assert!(evidence(&findings[0])[0].starts_with("app.properties | acks not set: assuming"));
+
+    // Kafka 3.7+ (or a version not known): one replica and min.insync.replicas=2 take
+    // acks=all writes, capped at the replica count (KAFKA-15583).
+    let capped = topic_accepts_writes(&with_cluster(
+        "",
+        facts(topic(vec![partition(0, Some(1), &[1], &[1])], 2)),
+    ));
+    assert_eq!(ids(&capped), []);
 
     let findings = topic_accepts_writes(&with_cluster(
         "acks=all\n",

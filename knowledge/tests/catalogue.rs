@@ -132,9 +132,9 @@ fn nothing_matches_the_healthy_labs_startup_log() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// Lines Kafka 4.4 wrote on the lab when a fault was injected (captured by the labfaults
-/// helper and by us; lab directory shown as LAB_DIR), with the cause an operator must be
-/// told. Every line must be named with that cause, and with no cause outside `also`.
+/// Lines Kafka 4.4 wrote on the lab when a fault was injected (captured from the faults of
+/// tests/log_signatures_lab.rs; lab directory shown as LAB_DIR), with the cause an operator
+/// must be told. Every line must be named with that cause, and with no cause outside `also`.
 const LAB_LINES: &[(&str, &str)] = &[
     // `lab stop 3`: the survivors' ISR change, KRaft wording (no "Shrinking ISR").
     (

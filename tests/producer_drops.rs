@@ -8,8 +8,8 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
-use support::lab::Lab;
-use support::{Outcome, run};
+use support::lab::{Lab, producer_drops};
+use support::{causes, first_cause};
 
 /// A producer.properties that follows every rule.
 const GOOD_CONFIG: &str = "\
@@ -26,48 +26,6 @@ fn write_config(dir: &Path, bootstrap: &str, extra: &str) -> PathBuf {
     let path = dir.join("producer.properties");
     std::fs::write(&path, format!("bootstrap.servers={bootstrap}\n{extra}")).unwrap();
     path
-}
-
-/// Run the playbook against the lab with `--set` pairs.
-fn producer_drops(lab: &Lab, sets: &[(&str, String)]) -> Outcome {
-    let mut args: Vec<String> = [
-        "run",
-        "kafka-producer-drops",
-        "--bootstrap",
-        &lab.bootstrap,
-        "--format",
-        "json",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    for (name, value) in sets {
-        args.push("--set".into());
-        args.push(format!("{name}={value}"));
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run(&args)
-}
-
-fn first_cause(outcome: &Outcome) -> String {
-    let report = outcome.json();
-    report["diagnosis"][0]["cause"]
-        .as_str()
-        .unwrap_or_else(|| {
-            panic!(
-                "no diagnosis in {}",
-                serde_json::to_string_pretty(&report["diagnosis"]).unwrap()
-            )
-        })
-        .to_owned()
-}
-
-fn causes(outcome: &Outcome) -> Vec<String> {
-    outcome.json()["diagnosis"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["cause"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[test]

@@ -12,8 +12,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::lab::Lab;
-use support::{Outcome, run};
+use support::lab::{Lab, producer_drops};
+use support::{causes, first_cause};
 
 /// What a client program printed and how it exited.
 struct ClientRun {
@@ -75,41 +75,6 @@ fn write_config(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("producer.properties");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// `triage run kafka-producer-drops` against the lab, JSON out.
-fn producer_drops(lab: &Lab, sets: &[(&str, String)]) -> Outcome {
-    let mut args: Vec<String> = [
-        "run",
-        "kafka-producer-drops",
-        "--bootstrap",
-        &lab.bootstrap,
-        "--format",
-        "json",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    for (name, value) in sets {
-        args.push("--set".into());
-        args.push(format!("{name}={value}"));
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run(&args)
-}
-
-fn causes(outcome: &Outcome) -> Vec<String> {
-    outcome.json()["diagnosis"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["cause"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn first_cause(outcome: &Outcome) -> String {
-    causes(outcome).first().cloned().unwrap_or_else(|| {
-        panic!("no diagnosis in {}", outcome.stdout);
-    })
 }
 
 #[test]

@@ -237,3 +237,23 @@ fn value_of(output: &str, key: &str) -> String {
         .unwrap_or_else(|| panic!("no {key}= in lab output:\n{output}"))
         .to_owned()
 }
+
+/// `triage run kafka-producer-drops` against the lab, JSON out, with `--set` pairs.
+pub fn producer_drops(lab: &Lab, sets: &[(&str, String)]) -> super::Outcome {
+    let mut args: Vec<String> = [
+        "run",
+        "kafka-producer-drops",
+        "--bootstrap",
+        &lab.bootstrap,
+        "--format",
+        "json",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for (name, value) in sets {
+        args.push("--set".into());
+        args.push(format!("{name}={value}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    super::run(&args)
+}

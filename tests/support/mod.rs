@@ -166,3 +166,21 @@ pub fn run_steps(steps: &str, extra: &[&str]) -> Outcome {
 pub fn playbook_with_steps(steps: &str) -> String {
     format!("Playbook(name: \"test\", title: \"test\", steps: [{steps}])")
 }
+
+/// The causes of a JSON report's diagnosis, most likely first.
+pub fn causes(outcome: &Outcome) -> Vec<String> {
+    outcome.json()["diagnosis"]
+        .as_array()
+        .expect("a diagnosis")
+        .iter()
+        .map(|c| c["cause"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The cause ranked first; panics with the report when there is none.
+pub fn first_cause(outcome: &Outcome) -> String {
+    causes(outcome)
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no diagnosis in {}", outcome.stdout))
+}
